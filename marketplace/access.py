@@ -1,0 +1,43 @@
+"""Who may reach what: the login manager's user loader and role decorators."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from marketplace.extensions import db, login_manager
+from marketplace.models import User
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see that page.")
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def organization_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.organization_id is None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

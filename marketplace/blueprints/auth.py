@@ -1,0 +1,163 @@
+"""Accounts: register, verify e-mail, sign in and out, reset and change the password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from marketplace.extensions import db
+from marketplace.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SettingsForm,
+)
+from marketplace.models import Organization
+from marketplace.services import accounts
+from marketplace.services.tokens import InvalidToken
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("listings.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        organization = None
+        if not form.join_code.data:
+            organization = Organization(
+                name=form.org_name.data.strip(), kind=form.org_kind.data,
+                country=form.org_country.data, city=(form.org_city.data or "").strip(),
+                base=form.org_base.data or None,
+            )
+        try:
+            user = accounts.register(
+                email=form.email.data, password=form.password.data, name=form.name.data,
+                role=form.role.data, language=form.language.data,
+                organization=organization, join_code=form.join_code.data or "",
+            )
+        except accounts.RegistrationError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            db.session.commit()
+            accounts.send_verification_email(user)
+            login_user(user)
+            session["language"] = user.language
+            flash(_("Welcome! We have sent a link to %(email)s to confirm your address.",
+                    email=user.email), "success")
+            return redirect(url_for("listings.dashboard"))
+    elif form.is_submitted():
+        flash(_("Please correct the marked fields."), "error")
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        user = accounts.verify_email(token)
+    except InvalidToken:
+        flash(_("This confirmation link is invalid or has expired. Sign in to get a new one."),
+              "error")
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
+    return redirect(url_for("listings.dashboard") if current_user.is_authenticated
+                    else url_for("auth.login"))
+
+
+@bp.post("/verify/resend")
+@login_required
+def resend_verification():
+    if ActionForm().validate_on_submit() and not current_user.email_verified:
+        accounts.send_verification_email(current_user)
+        flash(_("A new confirmation link is on its way to %(email)s.",
+                email=current_user.email), "success")
+    return redirect(url_for("listings.dashboard"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("listings.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.find_user_by_email(form.email.data)
+        if user is not None and user.is_active and user.check_password(form.password.data):
+            login_user(user, remember=form.remember.data)
+            session["language"] = user.language
+            flash(_("Signed in. Welcome back, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(url_for("listings.dashboard")))
+        form.password.errors.append(_("The e-mail or password is wrong."))
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    if ActionForm().validate_on_submit():
+        logout_user()
+        session.pop("language", None)
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.send_password_reset_email(form.email.data)
+        # Same answer whether or not the account exists: no address fishing.
+        flash(_("If an account exists for %(email)s, a reset link is on its way.",
+                email=form.email.data), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        accounts.user_for_reset_token(token)
+    except InvalidToken:
+        flash(_("This reset link is invalid, used or expired. Ask for a new one."), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(token, form.password.data)
+        db.session.commit()
+        flash(_("Your password is changed. Sign in with the new one."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    settings = SettingsForm(obj=current_user, prefix="settings")
+    password = ChangePasswordForm(prefix="password")
+    if settings.submit.data and settings.validate_on_submit():
+        current_user.name = settings.name.data.strip()
+        current_user.language = settings.language.data
+        session["language"] = current_user.language
+        db.session.commit()
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("auth.account"))
+    if password.submit.data and password.validate_on_submit():
+        if current_user.check_password(password.current.data):
+            current_user.set_password(password.password.data)
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.account"))
+        password.current.errors.append(_("That is not your current password."))
+    status = 400 if settings.errors or password.errors else 200
+    return render_template("auth/account.html", settings=settings, password=password), status

@@ -1,0 +1,100 @@
+"""Settings, read from the environment once, inside the app factory.
+
+With nothing set the product runs in *embedded* mode: SQLite under ``instance/``, the local
+search backend, jobs in-process and mail written as ``.eml`` files.  ``MARKETPLACE_ENV=production``
+switches to production mode, which refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+EMBEDDED = "embedded"
+PRODUCTION = "production"
+
+# Every setting read from the environment, with its embedded default.  docker-compose.yml and
+# .env.example must use exactly these names (a test checks that).
+ENV_SETTINGS = (
+    "MARKETPLACE_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "SEARCH_BACKEND",
+    "ELASTICSEARCH_URL",
+    "REDIS_URL",
+    "MAIL_TRANSPORT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "MAIL_FROM",
+    "PUBLIC_BASE_URL",
+)
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL")
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when production settings are missing or invalid."""
+
+
+def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
+    """Build the Flask config mapping from ``environ``."""
+    mode = environ.get("MARKETPLACE_ENV", EMBEDDED).strip().lower() or EMBEDDED
+    if mode not in (EMBEDDED, PRODUCTION):
+        raise ConfigurationError(
+            f"MARKETPLACE_ENV must be '{EMBEDDED}' or '{PRODUCTION}', not {mode!r}"
+        )
+    if mode == PRODUCTION:
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Production mode needs these environment variables: " + ", ".join(missing)
+            )
+
+    instance = Path(instance_path)
+    embedded = mode == EMBEDDED
+    return {
+        "MARKETPLACE_ENV": mode,
+        "SECRET_KEY": environ.get("SECRET_KEY") or _embedded_secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(
+            environ.get("DATABASE_URL") or f"sqlite:///{instance / 'marketplace.db'}"
+        ),
+        "SEARCH_BACKEND": environ.get("SEARCH_BACKEND", "local" if embedded else "elasticsearch"),
+        "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
+        "REDIS_URL": environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379"),
+        "MAIL_TRANSPORT": environ.get("MAIL_TRANSPORT", "outbox" if embedded else "smtp"),
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "SMTP_HOST": environ.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
+        "MAIL_FROM": environ.get("MAIL_FROM", "EST Marketplace <no-reply@est-marketplace.local>"),
+        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not embedded,
+        "REMEMBER_COOKIE_SECURE": not embedded,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+
+
+def _database_url(url: str) -> str:
+    # docker images and hosting platforms hand out postgres:// URLs; SQLAlchemy wants the
+    # driver named, and we use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _embedded_secret_key(instance: Path) -> str:
+    """A random key kept in ``instance/`` so sessions survive restarts of ``make run``."""
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    os.chmod(key_file, 0o600)
+    return key

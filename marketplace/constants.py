@@ -1,0 +1,94 @@
+"""Fixed vocabularies used across the marketplace.
+
+Labels are lazy so each page shows them in the reader's language.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+ASEAN_COUNTRIES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
+COUNTRIES = {
+    "BN": _l("Brunei Darussalam"),
+    "KH": _l("Cambodia"),
+    "ID": _l("Indonesia"),
+    "LA": _l("Lao PDR"),
+    "MY": _l("Malaysia"),
+    "MM": _l("Myanmar"),
+    "PH": _l("Philippines"),
+    "SG": _l("Singapore"),
+    "TH": _l("Thailand"),
+    "VN": _l("Viet Nam"),
+    "CN": _l("China"),
+}
+
+ORG_KINDS = {
+    "enterprise": _l("Enterprise"),
+    "municipality": _l("Municipality"),
+    "utility": _l("Utility"),
+    "industrial_park": _l("Industrial park"),
+    "research_institute": _l("Research institute"),
+    "ngo": _l("NGO"),
+    "government_agency": _l("Government agency"),
+}
+
+BASES = {
+    "yixing": _l("Yixing"),
+    "wuzhou": _l("Wuzhou"),
+    "shenzhen": _l("Shenzhen"),
+}
+
+ROLES = {
+    "supplier": _l("Supplier"),
+    "buyer": _l("Buyer"),
+    "staff": _l("Staff"),
+    "admin": _l("Administrator"),
+}
+
+# Languages of the interface.  The first is the fallback.
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+
+# Languages a listing can be offered in (wider than the interface languages).
+LISTING_LANGUAGES = {
+    "en": "English",
+    "zh": "中文",
+    "vi": "Tiếng Việt",
+    "th": "ไทย",
+    "id": "Bahasa Indonesia",
+    "ms": "Bahasa Melayu",
+    "km": "ខ្មែរ",
+    "lo": "ລາວ",
+    "my": "မြန်မာ",
+    "fil": "Filipino",
+}
+
+STATUSES = {
+    "draft": _l("Draft"),
+    "pending": _l("Pending review"),
+    "published": _l("Published"),
+    "archived": _l("Archived"),
+    "expired": _l("Expired"),
+}
+
+CURRENCIES = ("USD", "CNY", "EUR", "BND", "KHR", "IDR", "LAK", "MYR", "MMK", "PHP", "SGD", "THB", "VND")
+
+# Capacity units, grouped by dimension; factor converts to the dimension's base unit so that
+# a need in one unit can be compared with a solution's range in another.
+CAPACITY_UNITS = {
+    "m3/day": ("flow", 1.0, _l("m³/day")),
+    "m3/h": ("flow", 24.0, _l("m³/h")),
+    "L/s": ("flow", 86.4, _l("L/s")),
+    "ML/day": ("flow", 1000.0, _l("ML/day")),
+    "t/day": ("mass_rate", 1.0, _l("t/day")),
+    "t/year": ("mass_rate", 1 / 365.0, _l("t/year")),
+    "kg/h": ("mass_rate", 0.024, _l("kg/h")),
+    "kW": ("power", 1.0, _l("kW")),
+    "MW": ("power", 1000.0, _l("MW")),
+    "kWh": ("energy", 1.0, _l("kWh")),
+    "MWh": ("energy", 1000.0, _l("MWh")),
+    "Nm3/h": ("gas_flow", 1.0, _l("Nm³/h")),
+    "ha": ("area", 1.0, _l("ha")),
+    "km2": ("area", 100.0, _l("km²")),
+    "stations": ("count", 1.0, _l("stations")),
+    "units": ("count", 1.0, _l("units")),
+}
+
+LISTING_LIFETIME_DAYS = 365

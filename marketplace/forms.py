@@ -1,0 +1,299 @@
+"""Every form in the product.  Each validates on the server and keeps what was typed."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from marketplace import constants
+from marketplace.taxonomy import taxonomy
+from marketplace.templating import current_language
+
+TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
+
+
+def _choices(mapping: dict) -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in mapping.items()]
+
+
+def _country_choices() -> list[tuple[str, str]]:
+    return _choices(constants.COUNTRIES)
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [(code, str(unit[2])) for code, unit in constants.CAPACITY_UNITS.items()]
+
+
+def _currency_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [(c, c) for c in constants.CURRENCIES]
+
+
+class CommaListField(StringField):
+    """A free-text list typed as "a, b, c"; the data is a list of trimmed, distinct items."""
+
+    def _value(self) -> str:
+        return ", ".join(self.data or [])
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0] if valuelist else ""
+        self.data = list(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+
+def password_rules():
+    return [DataRequired(), Length(min=10, max=200, message=_l("Use at least 10 characters."))]
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=password_rules())
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    role = SelectField(_l("I want to"), choices=[
+        ("supplier", _l("Offer solutions (supplier)")),
+        ("buyer", _l("Post needs (buyer)")),
+    ])
+    language = SelectField(_l("Language"), choices=list(constants.LANGUAGES.items()))
+    join_code = StringField(_l("Join code of an existing organisation"),
+                            validators=[Optional(), Length(max=32)],
+                            description=_l("Ask a colleague: it is on their organisation page."))
+    org_name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
+    org_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
+    org_country = SelectField(_l("Country"), validators=[Optional()])
+    org_city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    org_base = SelectField(_l("Demonstration base"), validators=[Optional()])
+    submit = SubmitField(_l("Create account"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_kind.choices = [("", "—")] + _choices(constants.ORG_KINDS)
+        self.org_country.choices = [("", "—")] + _country_choices()
+        self.org_base.choices = [("", _l("None"))] + _choices(constants.BASES)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.join_code.data:
+            for field in (self.org_name, self.org_kind, self.org_country):
+                if not field.data:
+                    field.errors = [*field.errors, _l("Required unless you give a join code.")]
+                    ok = False
+        return ok
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    submit = SubmitField(_l("Send reset link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=password_rules())
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    language = SelectField(_l("Language"), choices=list(constants.LANGUAGES.items()))
+    submit = SubmitField(_l("Save"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF-protected, no fields."""
+
+    submit = SubmitField()
+
+
+# -- organisations ------------------------------------------------------------------------
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    base = SelectField(_l("Demonstration base"), validators=[Optional()])
+    website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    description = TextAreaField(_l("About the organisation (Markdown)"),
+                                validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = _choices(constants.ORG_KINDS)
+        self.country.choices = _country_choices()
+        self.base.choices = [("", _l("None"))] + _choices(constants.BASES)
+
+
+# -- listings ---------------------------------------------------------------------------------
+
+
+def _validate_range(low, high, label):
+    if low.data is not None and high.data is not None and low.data > high.data:
+        high.errors = [*high.errors, _l("Must not be below the minimum %(what)s.", what=label)]
+        return False
+    return True
+
+
+class ReferenceForm(Form):
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(1950, 2100)])
+    capacity = StringField(_l("Capacity"), validators=[Optional(), Length(max=100)])
+    text = StringField(_l("What was done"), validators=[Optional(), Length(max=500)])
+
+    def validate_year(self, field):
+        if self.place.data and not field.data:
+            raise ValidationError(_l("Give the year of this reference."))
+
+
+class ListingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200)])
+    description = TextAreaField(_l("Description (Markdown)"),
+                                validators=[Optional(), Length(max=20000)])
+    sectors = SelectMultipleField(_l("Sectors"), validators=[
+        DataRequired(message=_l("Choose at least one sector."))])
+    capacity_unit = SelectField(_l("Capacity unit"), validators=[Optional()])
+    currency = SelectField(_l("Currency"), validators=[Optional()])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sectors.choices = taxonomy().choices(current_language())
+        self.capacity_unit.choices = _unit_choices()
+        self.currency.choices = _currency_choices()
+
+
+class SolutionForm(ListingForm):
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=300)],
+                            description=_l("At most 300 characters; shown in lists and e-mails."))
+    keywords = CommaListField(_l("Keywords"), description=_l("Separate with commas."))
+    trl = SelectField(_l("Technology readiness level (TRL)"), coerce=int, choices=TRL_CHOICES,
+                      default=7, validators=[InputRequired()])
+    capacity_min = DecimalField(_l("Capacity from"), places=None,
+                                validators=[Optional(), NumberRange(min=0)])
+    capacity_max = DecimalField(_l("Capacity to"), places=None,
+                                validators=[Optional(), NumberRange(min=0)])
+    price_min = DecimalField(_l("Indicative price from"), places=None,
+                             validators=[Optional(), NumberRange(min=0)])
+    price_max = DecimalField(_l("Indicative price to"), places=None,
+                             validators=[Optional(), NumberRange(min=0)])
+    countries_served = SelectMultipleField(_l("Countries served"), validators=[
+        DataRequired(message=_l("Choose at least one country."))])
+    languages = SelectMultipleField(_l("Languages of service"), validators=[Optional()])
+    certifications = CommaListField(_l("Certifications and eco-labels"),
+                                    description=_l("For example: ISO 14001, China Environmental Labelling"))
+    references = FieldList(FormField(ReferenceForm), min_entries=3, max_entries=10)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.countries_served.choices = _country_choices()
+        self.languages.choices = list(constants.LISTING_LANGUAGES.items())
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        ok &= _validate_range(self.capacity_min, self.capacity_max, _l("capacity"))
+        ok &= _validate_range(self.price_min, self.price_max, _l("price"))
+        if (self.capacity_min.data is not None or self.capacity_max.data is not None) \
+                and not self.capacity_unit.data:
+            self.capacity_unit.errors = [*self.capacity_unit.errors,
+                                         _l("Give the unit of the capacity.")]
+            ok = False
+        if (self.price_min.data is not None or self.price_max.data is not None) \
+                and not self.currency.data:
+            self.currency.errors = [*self.currency.errors, _l("Give the currency of the price.")]
+            ok = False
+        return bool(ok)
+
+
+class NeedForm(ListingForm):
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    city = StringField(_l("City or region"), validators=[Optional(), Length(max=120)])
+    capacity = DecimalField(_l("Required capacity"), places=None,
+                            validators=[Optional(), NumberRange(min=0)])
+    budget_min = DecimalField(_l("Budget from"), places=None,
+                              validators=[Optional(), NumberRange(min=0)])
+    budget_max = DecimalField(_l("Budget to"), places=None,
+                              validators=[Optional(), NumberRange(min=0)])
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    min_trl = SelectField(_l("Minimum TRL"), coerce=int, choices=TRL_CHOICES, default=6,
+                          validators=[InputRequired()])
+    required_certifications = CommaListField(_l("Required certifications"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [(c, str(constants.COUNTRIES[c])) for c in constants.ASEAN_COUNTRIES]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        ok &= _validate_range(self.budget_min, self.budget_max, _l("budget"))
+        if self.capacity.data is not None and not self.capacity_unit.data:
+            self.capacity_unit.errors = [*self.capacity_unit.errors,
+                                         _l("Give the unit of the capacity.")]
+            ok = False
+        if (self.budget_min.data is not None or self.budget_max.data is not None) \
+                and not self.currency.data:
+            self.currency.errors = [*self.currency.errors, _l("Give the currency of the budget.")]
+            ok = False
+        return bool(ok)
+
+
+# -- staff ----------------------------------------------------------------------------------
+
+
+class ApproveForm(FlaskForm):
+    note = TextAreaField(_l("Note to the owner (optional)"),
+                         validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Approve and publish"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the owner will see this)"),
+                           validators=[DataRequired(message=_l("Say why, so the owner can fix it.")),
+                                       Length(max=2000)])
+    submit = SubmitField(_l("Reject"))

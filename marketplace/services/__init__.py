@@ -1,0 +1,1 @@
+"""Domain operations. Views call these; they never commit on the caller's behalf unless named so."""

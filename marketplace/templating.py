@@ -1,0 +1,67 @@
+"""Template helpers: Markdown through a sanitiser, labels for codes, the language menu."""
+
+from __future__ import annotations
+
+import markdown as markdown_lib
+import nh3
+from flask import Flask
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from marketplace import constants
+from marketplace.taxonomy import taxonomy
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "blockquote", "code", "pre",
+    "h3", "h4", "h5", "table", "thead", "tbody", "tr", "th", "td", "hr",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener",
+    )
+    return Markup(clean)
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def sector_name(code: str) -> str:
+    tree = taxonomy()
+    return tree[code].name(current_language()) if code in tree else code
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["sector_name"] = sector_name
+    app.jinja_env.filters["country_name"] = lambda c: constants.COUNTRIES.get(c, c)
+    app.jinja_env.filters["status_name"] = lambda s: constants.STATUSES.get(s, s)
+    app.jinja_env.filters["org_kind_name"] = lambda k: constants.ORG_KINDS.get(k, k)
+    app.jinja_env.filters["base_name"] = lambda b: constants.BASES.get(b, b) if b else ""
+    app.jinja_env.filters["unit_name"] = lambda u: constants.CAPACITY_UNITS[u][2] if u in constants.CAPACITY_UNITS else (u or "")
+    app.jinja_env.filters["language_name"] = lambda code: constants.LISTING_LANGUAGES.get(code, code)
+    app.jinja_env.filters["number"] = _format_number
+
+    @app.context_processor
+    def inject_globals() -> dict:
+        return {
+            "LANGUAGES": constants.LANGUAGES,
+            "current_language": current_language(),
+            "is_embedded": app.config["MARKETPLACE_ENV"] == "embedded",
+        }
+
+
+def _format_number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
