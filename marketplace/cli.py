@@ -26,7 +26,7 @@ def demo_seed(if_empty: bool) -> None:
         return
     logins = demo.seed()
     db.session.commit()
-    click.echo("\nDemo logins (password for all: %s)" % demo.DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, email in logins:
         click.echo(f"  {role:<9} {email}")
 

@@ -68,7 +68,9 @@ STATUSES = {
     "expired": _l("Expired"),
 }
 
-CURRENCIES = ("USD", "CNY", "EUR", "BND", "KHR", "IDR", "LAK", "MYR", "MMK", "PHP", "SGD", "THB", "VND")
+CURRENCIES = (
+    "USD", "CNY", "EUR", "BND", "KHR", "IDR", "LAK", "MYR", "MMK", "PHP", "SGD", "THB", "VND",
+)
 
 # Capacity units, grouped by dimension; factor converts to the dimension's base unit so that
 # a need in one unit can be compared with a solution's range in another.

@@ -226,8 +226,9 @@ class SolutionForm(ListingForm):
     countries_served = SelectMultipleField(_l("Countries served"), validators=[
         DataRequired(message=_l("Choose at least one country."))])
     languages = SelectMultipleField(_l("Languages of service"), validators=[Optional()])
-    certifications = CommaListField(_l("Certifications and eco-labels"),
-                                    description=_l("For example: ISO 14001, China Environmental Labelling"))
+    certifications = CommaListField(
+        _l("Certifications and eco-labels"),
+        description=_l("For example: ISO 14001, China Environmental Labelling"))
     references = FieldList(FormField(ReferenceForm), min_entries=3, max_entries=10)
 
     def __init__(self, *args, **kwargs):
@@ -293,7 +294,8 @@ class ApproveForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField(_l("Reason (the owner will see this)"),
-                           validators=[DataRequired(message=_l("Say why, so the owner can fix it.")),
-                                       Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason (the owner will see this)"),
+        validators=[DataRequired(message=_l("Say why, so the owner can fix it.")),
+                    Length(max=2000)])
     submit = SubmitField(_l("Reject"))

@@ -46,8 +46,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_name"] = lambda s: constants.STATUSES.get(s, s)
     app.jinja_env.filters["org_kind_name"] = lambda k: constants.ORG_KINDS.get(k, k)
     app.jinja_env.filters["base_name"] = lambda b: constants.BASES.get(b, b) if b else ""
-    app.jinja_env.filters["unit_name"] = lambda u: constants.CAPACITY_UNITS[u][2] if u in constants.CAPACITY_UNITS else (u or "")
-    app.jinja_env.filters["language_name"] = lambda code: constants.LISTING_LANGUAGES.get(code, code)
+    app.jinja_env.filters["unit_name"] = _unit_name
+    app.jinja_env.filters["language_name"] = lambda c: constants.LISTING_LANGUAGES.get(c, c)
     app.jinja_env.filters["number"] = _format_number
 
     @app.context_processor
@@ -57,6 +57,10 @@ def init_app(app: Flask) -> None:
             "current_language": current_language(),
             "is_embedded": app.config["MARKETPLACE_ENV"] == "embedded",
         }
+
+
+def _unit_name(unit: str | None) -> str:
+    return str(constants.CAPACITY_UNITS[unit][2]) if unit in constants.CAPACITY_UNITS else ""
 
 
 def _format_number(value: float | int | None) -> str:

@@ -79,7 +79,9 @@ class SolutionCountry(db.Model):
 
 class NeedSector(db.Model):
     __tablename__ = "need_sectors"
-    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True
+    )
     code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
 
 

@@ -121,5 +121,6 @@ def counts_by_country() -> list[tuple[str, int, int]]:
     needed = dict(db.session.execute(
         select(Need.country, func.count()).where(live_filter(Need)).group_by(Need.country)
     ).all())
-    countries = sorted(set(served) | set(needed), key=lambda c: -(served.get(c, 0) + needed.get(c, 0)))
+    countries = sorted(set(served) | set(needed),
+                       key=lambda c: -(served.get(c, 0) + needed.get(c, 0)))
     return [(c, served.get(c, 0), needed.get(c, 0)) for c in countries]

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import and_, or_, select, update
 
 from marketplace.constants import LISTING_LIFETIME_DAYS

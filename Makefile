@@ -1,0 +1,51 @@
+# The two commands: `make run` serves the product, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := marketplace
+
+PG_TEST_URL ?= postgresql+psycopg://est:est@127.0.0.1:5432/est_test
+
+.PHONY: install run test test-sqlite test-postgres services lint translations clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Serve the product on http://127.0.0.1:5000 with embedded defaults and demo data.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+services:
+	bash .ci/services.sh start
+
+## Every test, against SQLite and then against PostgreSQL.
+test: install services
+	$(MAKE) --no-print-directory test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "=== tests on SQLite ==="
+	$(BIN)/pytest -q
+
+test-postgres: install
+	@echo "=== tests on PostgreSQL ==="
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check marketplace search workers tests bench
+
+## Re-extract the interface strings and compile the catalogues (after editing .po files).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d marketplace/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,69 @@
+import pytest
+
+from marketplace.config import ConfigurationError, load_settings
+
+
+def test_embedded_defaults_need_nothing_set(tmp_path):
+    settings = load_settings({}, str(tmp_path))
+
+    assert settings["MARKETPLACE_ENV"] == "embedded"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'marketplace.db'}"
+    assert settings["SEARCH_BACKEND"] == "local"
+    assert settings["MAIL_TRANSPORT"] == "outbox"
+    assert settings["MAIL_OUTBOX_DIR"] == str(tmp_path / "outbox")
+    assert settings["REDIS_URL"] == ""
+
+
+def test_embedded_secret_key_is_random_and_kept(tmp_path):
+    first = load_settings({}, str(tmp_path))["SECRET_KEY"]
+    again = load_settings({}, str(tmp_path))["SECRET_KEY"]
+    other = load_settings({}, str(tmp_path / "other"))["SECRET_KEY"]
+
+    assert len(first) >= 32
+    assert first == again
+    assert first != other
+
+
+@pytest.mark.parametrize(
+    ("environ", "missing"),
+    [
+        ({}, "SECRET_KEY, DATABASE_URL"),
+        ({"SECRET_KEY": "s"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://x/y"}, "SECRET_KEY"),
+    ],
+)
+def test_production_refuses_to_start_without_its_secrets(tmp_path, environ, missing):
+    with pytest.raises(ConfigurationError) as error:
+        load_settings({"MARKETPLACE_ENV": "production", **environ}, str(tmp_path))
+    assert str(error.value).endswith(missing)
+
+
+def test_production_settings(tmp_path):
+    settings = load_settings(
+        {"MARKETPLACE_ENV": "production", "SECRET_KEY": "s3cret",
+         "DATABASE_URL": "postgres://est:pw@db:5432/est"},
+        str(tmp_path),
+    )
+
+    assert settings["SECRET_KEY"] == "s3cret"
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://est:pw@db:5432/est"
+    assert settings["SEARCH_BACKEND"] == "elasticsearch"
+    assert settings["MAIL_TRANSPORT"] == "smtp"
+    assert settings["SESSION_COOKIE_SECURE"] is True
+
+
+def test_unknown_mode_is_an_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="MARKETPLACE_ENV"):
+        load_settings({"MARKETPLACE_ENV": "staging"}, str(tmp_path))
+
+
+def test_create_app_in_production_names_what_is_missing(monkeypatch, tmp_path):
+    from marketplace import create_app
+
+    monkeypatch.setenv("MARKETPLACE_ENV", "production")
+    monkeypatch.setenv("MARKETPLACE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    with pytest.raises(ConfigurationError, match="SECRET_KEY, DATABASE_URL"):
+        create_app()
