@@ -30,7 +30,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from marketplace import constants
@@ -187,9 +186,13 @@ class ReferenceForm(Form):
     capacity = StringField(_l("Capacity"), validators=[Optional(), Length(max=100)])
     text = StringField(_l("What was done"), validators=[Optional(), Length(max=500)])
 
-    def validate_year(self, field):
-        if self.place.data and not field.data:
-            raise ValidationError(_l("Give the year of this reference."))
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Not an inline validator: Optional() on the year would stop it from running.
+        if self.place.data and self.place.data.strip() and not self.year.data:
+            self.year.errors = [*self.year.errors, _l("Give the year of this reference.")]
+            ok = False
+        return ok
 
 
 class ListingForm(FlaskForm):

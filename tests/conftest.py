@@ -61,7 +61,10 @@ def app(database_url, tmp_path_factory):
     })
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    # Close pooled connections now, not in the garbage collector (a ResourceWarning).
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
