@@ -13,7 +13,7 @@ from marketplace.taxonomy import taxonomy
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "blockquote", "code", "pre",
-    "h3", "h4", "h5", "table", "thead", "tbody", "tr", "th", "td", "hr",
+    "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "hr",
 }
 
 
