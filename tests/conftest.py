@@ -9,11 +9,13 @@ processes the later integration tests start, such as Celery workers.)
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -36,6 +38,12 @@ def _reset_postgres(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _instance_path(tmp_path_factory):
+    """Apps made in tests keep their instance folder (secret key, outbox) out of the repo."""
+    os.environ["MARKETPLACE_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if TEST_DATABASE_URL:
@@ -47,8 +55,8 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
+def app(database_url):
+    instance = Path(os.environ["MARKETPLACE_INSTANCE_PATH"])
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -93,8 +101,21 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as in production.
+
+    Flask reuses an app context that is already pushed - here, the test's own - which would
+    share ``g``, the cached locale and the database session between the test and its requests
+    and hide bugs.  An empty ``contextvars.Context`` makes every request start clean.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
