@@ -1,0 +1,1 @@
+"""Background jobs (Celery).  Filled in by the background-jobs work."""
