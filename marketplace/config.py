@@ -19,6 +19,7 @@ PRODUCTION = "production"
 # .env.example must use exactly these names (a test checks that).
 ENV_SETTINGS = (
     "MARKETPLACE_ENV",
+    "MARKETPLACE_INSTANCE_PATH",
     "SECRET_KEY",
     "DATABASE_URL",
     "SEARCH_BACKEND",
