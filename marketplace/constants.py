@@ -93,4 +93,13 @@ CAPACITY_UNITS = {
     "units": ("count", 1.0, _l("units")),
 }
 
+MODERATION_ACTIONS = {
+    "submitted": _l("submitted for review"),
+    "resubmitted": _l("edited and sent back to review"),
+    "approved": _l("approved and published"),
+    "rejected": _l("sent back with changes requested"),
+    "archived": _l("archived"),
+    "renewed": _l("renewed"),
+}
+
 LISTING_LIFETIME_DAYS = 365

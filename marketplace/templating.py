@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["base_name"] = lambda b: constants.BASES.get(b, b) if b else ""
     app.jinja_env.filters["unit_name"] = _unit_name
     app.jinja_env.filters["language_name"] = lambda c: constants.LISTING_LANGUAGES.get(c, c)
+    app.jinja_env.filters["moderation_action_name"] = lambda a: constants.MODERATION_ACTIONS.get(a, a)
     app.jinja_env.filters["number"] = _format_number
 
     @app.context_processor
