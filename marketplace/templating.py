@@ -42,13 +42,17 @@ def sector_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["sector_name"] = sector_name
-    app.jinja_env.filters["country_name"] = lambda c: constants.COUNTRIES.get(c, c)
-    app.jinja_env.filters["status_name"] = lambda s: constants.STATUSES.get(s, s)
-    app.jinja_env.filters["org_kind_name"] = lambda k: constants.ORG_KINDS.get(k, k)
-    app.jinja_env.filters["base_name"] = lambda b: constants.BASES.get(b, b) if b else ""
+    labels = {
+        "country_name": constants.COUNTRIES,
+        "status_name": constants.STATUSES,
+        "org_kind_name": constants.ORG_KINDS,
+        "base_name": constants.BASES,
+        "language_name": constants.LISTING_LANGUAGES,
+        "moderation_action_name": constants.MODERATION_ACTIONS,
+    }
+    for name, mapping in labels.items():
+        app.jinja_env.filters[name] = _labeller(mapping)
     app.jinja_env.filters["unit_name"] = _unit_name
-    app.jinja_env.filters["language_name"] = lambda c: constants.LISTING_LANGUAGES.get(c, c)
-    app.jinja_env.filters["moderation_action_name"] = lambda a: constants.MODERATION_ACTIONS.get(a, a)
     app.jinja_env.filters["number"] = _format_number
 
     @app.context_processor
@@ -58,6 +62,11 @@ def init_app(app: Flask) -> None:
             "current_language": current_language(),
             "is_embedded": app.config["MARKETPLACE_ENV"] == "embedded",
         }
+
+
+def _labeller(mapping: dict):
+    """A filter showing a code's label in the reader's language, or the code if unknown."""
+    return lambda code: mapping.get(code, code) if code else ""
 
 
 def _unit_name(unit: str | None) -> str:
