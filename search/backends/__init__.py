@@ -1,0 +1,1 @@
+"""Search backends: one interface (``base.SearchBackend``), two implementations."""

@@ -1,0 +1,54 @@
+"""The interface every search backend implements.  ``tests/contract`` runs the same tests
+against each implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from search.documents import Filters, ListingDocument, SearchResult
+
+
+class SearchUnavailable(RuntimeError):
+    """The backend cannot answer (for example Elasticsearch is down)."""
+
+
+class SearchBackend(Protocol):
+    """Indices are per kind ("solution", "need") and named from the backend's prefix, so an
+    evaluation can use a temporary prefix and never touch the live indices."""
+
+    def ensure_indices(self) -> None:
+        """Create the indices (and aliases) if they do not exist."""
+
+    def upsert(self, kind: str, documents: Sequence[ListingDocument]) -> None:
+        """Insert or replace documents by id."""
+
+    def delete(self, kind: str, ids: Sequence[int]) -> None:
+        """Remove documents; unknown ids are ignored."""
+
+    def refresh(self, kind: str) -> None:
+        """Make recent writes visible to searches."""
+
+    def content_hashes(self, kind: str) -> dict[int, str]:
+        """id -> content hash of every document in the index (for consistency checks)."""
+
+    def text_search(self, kind: str, text: str, filters: Filters, *, size: int = 10,
+                    offset: int = 0, sort: str = "relevance", facets: bool = False,
+                    highlight: bool = True) -> SearchResult:
+        """BM25 over the text fields with boosts (search.documents.TEXT_FIELDS).
+
+        An empty ``text`` matches every document that passes the filters.
+        ``sort`` is "relevance" or "newest" (published_at, newest first).
+        """
+
+    def knn_search(self, kind: str, vector: Sequence[float], filters: Filters, *,
+                   size: int = 10) -> SearchResult:
+        """Nearest neighbours by cosine similarity among documents passing the filters.
+        Hit scores are cosine similarities in [-1, 1]."""
+
+    def rebuild(self, kind: str, documents: Iterable[ListingDocument]) -> int:
+        """Load every document into a new index and swap it in with no downtime.
+        Returns the number of documents loaded."""
+
+    def drop(self) -> None:
+        """Delete every index this backend's prefix owns (for temporary evaluation indices)."""
