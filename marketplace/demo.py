@@ -1,0 +1,545 @@
+"""The demo world: invented organisations and people, real technical content.
+
+Solutions are written from the real technologies in ``data/demo/technology-catalogue.csv``
+(CC BY 4.0, see ``data/demo/NOTICE.md``) plus water, waste and air offers typical of the
+Yixing and Wuzhou bases.  Everything is labelled "(Demo)" and ``is_demo``.  The world is the
+same on every run (a seeded random generator).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+
+from tqdm import tqdm
+
+from marketplace.constants import ASEAN_COUNTRIES
+from marketplace.extensions import db
+from marketplace.models import (
+    ModerationDecision,
+    Need,
+    Organization,
+    ReferenceProject,
+    Solution,
+    User,
+)
+from marketplace.models._time import utcnow
+from marketplace.taxonomy import taxonomy
+
+DEMO_PASSWORD = "demo-password-2026"
+DOMAIN = "demo.est-marketplace.org"
+LABEL = " (Demo)"
+
+# (name, base, city, kind, specialities: sector roots the supplier is strong in)
+SUPPLIERS = [
+    ("Yixing Blue Water Environmental Engineering", "yixing", "Yixing", "enterprise", ["WAT"]),
+    ("Yixing Membrane Technology", "yixing", "Yixing", "enterprise", ["WAT"]),
+    ("Jiangsu Sludge Resource Recovery", "yixing", "Yixing", "enterprise", ["WAT", "WST"]),
+    ("Yixing Clean Air Equipment", "yixing", "Yixing", "enterprise", ["AIR", "CPP"]),
+    ("Wuzhou Renewable Resources Recycling", "wuzhou", "Wuzhou", "enterprise", ["WST"]),
+    ("Guangxi Circular Economy Materials", "wuzhou", "Wuzhou", "enterprise", ["WST", "CPP"]),
+    ("Wuzhou Green Metals", "wuzhou", "Wuzhou", "enterprise", ["WST", "CPP"]),
+    ("Shenzhen Eco-Monitoring Systems", "shenzhen", "Shenzhen", "enterprise", ["MON", "AIR"]),
+    ("Shenzhen New Energy Mobility", "shenzhen", "Shenzhen", "enterprise", ["ENE"]),
+    ("Belt and Road Smart Grid Solutions", "shenzhen", "Shenzhen", "enterprise", ["ENE"]),
+    ("Shenzhen Low-Carbon Buildings Institute", "shenzhen", "Shenzhen", "research_institute",
+     ["ENE", "CAD"]),
+    ("Hangzhou Solar Thermal", None, "Hangzhou", "enterprise", ["ENE"]),
+    ("Chengdu Biogas Engineering", None, "Chengdu", "enterprise", ["ENE", "WST"]),
+    ("Beijing Industrial Decarbonisation Centre", None, "Beijing", "research_institute",
+     ["CPP", "ENE"]),
+    ("Nanjing Agro-Environment Technology", None, "Nanjing", "enterprise", ["SOL", "BIO"]),
+    ("Kunming Forest and Ecology Services", None, "Kunming", "enterprise", ["BIO", "CAD"]),
+    ("Tianjin Wind Power Equipment", None, "Tianjin", "enterprise", ["ENE"]),
+]
+
+# (name, country, city, kind)
+BUYERS = [
+    ("Da Nang Water Supply", "VN", "Da Nang", "utility"),
+    ("Hue City People's Committee", "VN", "Hue", "municipality"),
+    ("Binh Duong Industrial Park Authority", "VN", "Thu Dau Mot", "industrial_park"),
+    ("Bangkok Metropolitan Administration", "TH", "Bangkok", "municipality"),
+    ("Eastern Seaboard Textiles", "TH", "Chonburi", "enterprise"),
+    ("Chiang Mai Municipality", "TH", "Chiang Mai", "municipality"),
+    ("Surabaya City Government", "ID", "Surabaya", "municipality"),
+    ("PDAM Tirta Bandung", "ID", "Bandung", "utility"),
+    ("Java Palm Oil Processing", "ID", "Semarang", "enterprise"),
+    ("Penang Water Authority", "MY", "George Town", "utility"),
+    ("Iskandar Industrial Park", "MY", "Johor Bahru", "industrial_park"),
+    ("Kuching North City Hall", "MY", "Kuching", "municipality"),
+    ("Cebu City Environment Office", "PH", "Cebu City", "municipality"),
+    ("Laguna Lake Water District", "PH", "Calamba", "utility"),
+    ("Manila Bay Food Processors", "PH", "Navotas", "enterprise"),
+    ("Phnom Penh Capital Hall", "KH", "Phnom Penh", "municipality"),
+    ("Siem Reap Water Supply Authority", "KH", "Siem Reap", "utility"),
+    ("Vientiane Urban Development Authority", "LA", "Vientiane", "municipality"),
+    ("Luang Prabang Water Supply", "LA", "Luang Prabang", "utility"),
+    ("Yangon City Development Committee", "MM", "Yangon", "municipality"),
+    ("Mandalay Industrial Zone", "MM", "Mandalay", "industrial_park"),
+    ("Bandar Seri Begawan Municipal Board", "BN", "Bandar Seri Begawan", "municipality"),
+    ("Brunei Energy Efficiency Unit", "BN", "Bandar Seri Begawan", "government_agency"),
+    ("Jurong Island Utilities", "SG", "Singapore", "utility"),
+    ("Singapore Green Buildings Cooperative", "SG", "Singapore", "enterprise"),
+    ("Mekong Delta Aquaculture Cooperative", "VN", "Can Tho", "enterprise"),
+]
+
+# Sector codes for a catalogue row, by technology name first, then by technology group.
+TECHNOLOGY_SECTORS = {
+    "solar": ["ENE.SOL"], "wind": ["ENE.WND"], "storage": ["ENE.STO"], "battery": ["ENE.STO"],
+    "biofuel": ["ENE.BIO"], "biorefinery": ["ENE.BIO"], "methane capture": ["WST.LFL", "ENE.BIO"],
+    "energy-from-waste": ["WST.WTE"], "gasification of waste": ["WST.WTE"],
+    "recycling": ["WST.REC"], "waste management": ["WST.COL"], "landfill": ["WST.LFL"],
+    "manure": ["WST.BIO", "ENE.BIO"], "biochar": ["SOL.REM", "WST.BIO"],
+    "urban forestry": ["BIO.FOR", "CAD"], "forest": ["BIO.FOR"], "afforestation": ["BIO.FOR"],
+    "agroforestry": ["BIO.FOR"], "cool roof": ["CAD", "ENE.EFF"], "vehicle": ["ENE.TRN"],
+    "transport": ["ENE.TRN"], "traffic": ["ENE.TRN", "AIR.VEH"], "braking": ["ENE.TRN"],
+    "fuel cell": ["ENE.TRN", "ENE.STO"], "natural gas": ["ENE.TRN"], "hydrogen": ["ENE.STO"],
+    "carbon capture": ["CPP"], "soil": ["SOL.REM"], "tillage": ["SOL.REM"],
+    "bioplastics": ["GSC.ECO", "CPP"], "biopolymer": ["GSC.ECO", "CPP"],
+}
+GROUP_SECTORS = {
+    "Hydro energy sources": ["ENE"], "Other renewable energy sources": ["ENE"],
+    "System innovation": ["ENE.EFF"], "Building design": ["ENE.EFF"],
+    "Interior appliance design": ["ENE.EFF"],
+    "Decreased energy consumption design or practices": ["ENE.EFF"],
+    "Manufacturing innovation": ["CPP"], "Energy use innovation": ["ENE.EFF", "CPP"],
+    "Use of innovative materials": ["CPP"], "Improved durability": ["CPP"],
+    "Energy management": ["ENE.EFF"], "Emissions and pollution reduction": ["CPP"],
+    "Resource saving": ["SOL.REM"], "Cleaner product": ["GSC.ECO"], "CCS": ["CPP"],
+}
+# Capacity unit and a typical range for each sector root.
+SECTOR_CAPACITY = {
+    "WAT": ("m3/day", 200, 50000), "WST": ("t/day", 5, 1500), "AIR": ("Nm3/h", 5000, 500000),
+    "ENE": ("kW", 50, 50000), "CPP": ("t/year", 1000, 500000), "MON": ("stations", 1, 200),
+    "SOL": ("ha", 1, 500), "BIO": ("ha", 5, 5000), "CAD": ("ha", 1, 1000),
+    "GSC": ("units", 100, 100000),
+}
+APPLICATIONS = ["for municipalities", "for industrial parks", "containerised modular units",
+                "for island and off-grid sites", "for food and agro-processing",
+                "retrofit package for existing plants"]
+CERTIFICATIONS = ["ISO 14001", "ISO 9001", "China Environmental Labelling", "CE",
+                  "ISO 45001", "China Energy Conservation Certification"]
+
+# Hand-written offers typical of the water, waste and air industries at Yixing and Wuzhou.
+SPECIALIST_SOLUTIONS = [
+    ("Membrane bioreactor (MBR) package plants", ["WAT.MUN", "WAT.REU"],
+     "Hollow-fibre membranes replace secondary clarifiers, giving reuse-grade effluent in a "
+     "third of the footprint of activated sludge.", ["MBR", "membrane", "sewage", "reuse"]),
+    ("Decentralised A2O wastewater stations for villages", ["WAT.MUN"],
+     "Prefabricated anaerobic-anoxic-oxic stations for 50-2,000 people, with remote "
+     "monitoring and nutrient removal.", ["A2O", "decentralised", "rural sanitation"]),
+    ("Textile dyeing wastewater treatment", ["WAT.IND", "CPP"],
+     "Coagulation, hydrolysis-acidification and ozone polishing remove colour and COD from "
+     "dye-house effluent.", ["textile", "dyeing", "COD", "ozone"]),
+    ("Palm oil mill effluent (POME) biogas capture", ["WAT.IND", "ENE.BIO"],
+     "Covered anaerobic lagoons and CSTR digesters turn POME into biogas for power and cut "
+     "methane emissions.", ["POME", "palm oil", "biogas", "methane"]),
+    ("Sludge thermal drying and carbonisation", ["WAT.SLU"],
+     "Low-temperature belt drying followed by pyrolysis turns sewage sludge into a stable "
+     "biochar, cutting its volume by 90%.", ["sludge", "drying", "pyrolysis", "biochar"]),
+    ("Landfill leachate treatment with DTRO", ["WST.LFL", "WAT.IND"],
+     "Disc-tube reverse osmosis treats old and young leachate to discharge standard in "
+     "containerised units.", ["leachate", "DTRO", "reverse osmosis", "landfill"]),
+    ("Smart water meters and leak detection", ["WAT.DRK", "MON"],
+     "NB-IoT meters, pressure loggers and acoustic sensors locate leaks and cut non-revenue "
+     "water.", ["non-revenue water", "NRW", "smart meter", "leak detection"]),
+    ("Seawater reverse osmosis desalination", ["WAT.REU"],
+     "Energy-recovery SWRO skids for islands and coastal industry, 500-20,000 m3/day.",
+     ["desalination", "SWRO", "reverse osmosis"]),
+    ("Sponge-city stormwater systems", ["WAT.STM", "CAD"],
+     "Permeable paving, bioretention and storage tanks that hold back storm peaks and "
+     "reduce urban flooding.", ["sponge city", "stormwater", "flooding", "bioretention"]),
+    ("Flue-gas desulphurisation (limestone-gypsum)", ["AIR.IND"],
+     "Wet limestone scrubbing removes over 98% of SO2 from boilers and kilns and yields "
+     "saleable gypsum.", ["FGD", "SO2", "scrubber", "flue gas"]),
+    ("Bag filters and electrostatic precipitators", ["AIR.IND"],
+     "Dust control for cement, steel and biomass boilers down to 10 mg/Nm3.",
+     ["dust", "baghouse", "ESP", "particulate"]),
+    ("VOC control by regenerative thermal oxidation", ["AIR.IND", "CPP"],
+     "RTO units destroy solvent emissions from printing, coating and chemical plants with "
+     "95% heat recovery.", ["VOC", "RTO", "solvent", "oxidiser"]),
+    ("Air quality monitoring micro-stations", ["AIR.MON", "MON"],
+     "Low-cost PM2.5, PM10, NO2 and O3 sensors calibrated against reference stations, with an "
+     "open data dashboard.", ["PM2.5", "air quality", "sensor", "monitoring"]),
+    ("Continuous emission monitoring systems (CEMS)", ["AIR.MON", "MON"],
+     "Stack analysers for SO2, NOx, dust and flow with data links to the regulator.",
+     ["CEMS", "stack monitoring", "NOx"]),
+    ("Water quality buoys and online analysers", ["MON", "WAT.DRK"],
+     "Solar-powered buoys measure turbidity, DO, pH, ammonia and algae in rivers and "
+     "reservoirs in real time.", ["water quality", "buoy", "online monitoring"]),
+    ("E-waste dismantling and precious metal recovery", ["WST.REC", "WST.HAZ"],
+     "Manual and mechanical dismantling lines recover copper, gold and palladium from circuit "
+     "boards under controlled conditions.", ["e-waste", "WEEE", "precious metals"]),
+    ("PET bottle-to-bottle recycling lines", ["WST.REC", "GSC.ECO"],
+     "Washing, flaking and solid-state polymerisation produce food-grade rPET.",
+     ["PET", "plastics recycling", "rPET"]),
+    ("Scrap metal sorting and baling", ["WST.REC"],
+     "Eddy-current and sensor-based sorting separate ferrous and non-ferrous scrap.",
+     ["scrap metal", "sorting", "non-ferrous"]),
+    ("Medical waste microwave disinfection", ["WST.HAZ"],
+     "On-site microwave units disinfect infectious hospital waste without incineration.",
+     ["medical waste", "healthcare waste", "disinfection"]),
+    ("Municipal solid waste incineration with energy recovery", ["WST.WTE"],
+     "Grate furnaces of 200-1,000 t/day with SNCR, semi-dry scrubbing and activated carbon "
+     "meet EU 2010/75 limits.", ["waste-to-energy", "incineration", "MSW"]),
+    ("Food waste anaerobic digestion", ["WST.BIO", "ENE.BIO"],
+     "Wet digestion of market and canteen waste with biogas upgrading to biomethane.",
+     ["food waste", "anaerobic digestion", "biogas"]),
+    ("Intelligent waste collection and sorting stations", ["WST.COL"],
+     "Smart bins with fill sensors and route optimisation for collection fleets.",
+     ["waste collection", "sorting", "smart bins"]),
+    ("Contaminated site remediation by thermal desorption", ["SOL.REM"],
+     "In-situ and ex-situ thermal desorption for soils polluted with hydrocarbons and "
+     "pesticides.", ["soil remediation", "thermal desorption", "brownfield"]),
+    ("Mangrove restoration and coastal protection", ["BIO.CST", "CAD"],
+     "Nursery, planting and monitoring services that restore mangrove belts against storm "
+     "surge.", ["mangrove", "coastal protection", "blue carbon"]),
+]
+
+# (title, sectors, capacity, unit, description); {city} is filled in.
+NEED_TEMPLATES = [
+    ("Decentralised wastewater treatment for peri-urban villages near {city}", ["WAT.MUN"],
+     1500, "m3/day", "About 12 villages discharge untreated sewage into irrigation canals. We "
+     "seek compact, low-energy treatment units that local staff can operate."),
+    ("Upgrade of the {city} municipal sewage treatment plant", ["WAT.MUN", "WAT.REU"], 20000,
+     "m3/day", "The plant must meet stricter nitrogen and phosphorus limits and supply "
+     "reclaimed water to a nearby industrial estate."),
+    ("Reducing non-revenue water in {city}", ["WAT.DRK", "MON"], 60000, "m3/day",
+     "Non-revenue water is above 30%. We want district metering, smart meters and leak "
+     "detection for the distribution network."),
+    ("Treatment of textile dyeing effluent in {city}", ["WAT.IND"], 3000, "m3/day",
+     "Twelve dye houses share one outfall. Colour and COD exceed the national standard."),
+    ("Sewage sludge drying and reuse for {city}", ["WAT.SLU"], 80, "t/day",
+     "Dewatered sludge is trucked to landfill. We seek drying and beneficial reuse."),
+    ("Flood control and stormwater storage for {city}", ["WAT.STM", "CAD"], 200, "ha",
+     "Monsoon rain floods the old town several times a year; we want nature-based and grey "
+     "stormwater measures."),
+    ("Waste-to-energy plant for {city}", ["WST.WTE"], 800, "t/day",
+     "The landfill is nearly full. We invite proposals for incineration with energy recovery "
+     "meeting international emission limits."),
+    ("Leachate treatment at the {city} landfill", ["WST.LFL"], 300, "m3/day",
+     "Leachate overflows in the wet season and pollutes a river; we need robust treatment."),
+    ("Food market waste composting or digestion in {city}", ["WST.BIO"], 60, "t/day",
+     "Wet markets produce organic waste that could become compost or biogas."),
+    ("Plastic waste recycling facility for {city}", ["WST.REC"], 100, "t/day",
+     "Collected plastics are mostly exported or dumped; we want a local recycling line."),
+    ("Healthcare waste treatment for hospitals in {city}", ["WST.HAZ"], 5, "t/day",
+     "Provincial hospitals need non-incineration treatment for infectious waste."),
+    ("Air quality monitoring network for {city}", ["AIR.MON", "MON"], 40, "stations",
+     "We need city-wide PM2.5 and NO2 monitoring with public data."),
+    ("Dust and SO2 control for industrial boilers in {city}", ["AIR.IND"], 150000, "Nm3/h",
+     "Coal and biomass boilers in the industrial zone exceed emission limits."),
+    ("Rooftop solar for public buildings in {city}", ["ENE.SOL"], 5000, "kW",
+     "Schools, clinics and offices with large roofs; we seek design, supply and financing."),
+    ("Energy efficiency retrofit of municipal buildings in {city}", ["ENE.EFF"], 2000, "kW",
+     "Air conditioning and lighting dominate the electricity bill of our buildings."),
+    ("Electric buses for {city} public transport", ["ENE.TRN", "AIR.VEH"], 60, "units",
+     "We plan to replace diesel buses with electric ones, with depot charging."),
+    ("Biogas from livestock manure near {city}", ["ENE.BIO", "WST.BIO"], 50, "t/day",
+     "Pig farms pollute streams; manure digestion could supply heat and power."),
+    ("Mangrove restoration along the {city} coast", ["BIO.CST", "CAD"], 300, "ha",
+     "Coastal erosion threatens villages; we want restoration with community participation."),
+    ("Remediation of a former industrial site in {city}", ["SOL.REM"], 12, "ha",
+     "Soil is contaminated with heavy metals and hydrocarbons; the site will become a park."),
+    ("Eco-labelled products for green public procurement in {city}", ["GSC.ECO"], 5000,
+     "units", "We seek suppliers of certified low-emission furniture, paper and lighting."),
+]
+# Some needs written in the buyers' own languages: the matcher works across languages.
+LOCAL_LANGUAGE_NEEDS = [
+    ("VN", "Xử lý nước thải sinh hoạt cho khu dân cư ven đô", ["WAT.MUN"], 5000, "m3/day",
+     "Chúng tôi cần hệ thống xử lý nước thải phân tán, tiết kiệm năng lượng, dễ vận hành."),
+    ("TH", "ระบบตรวจวัดคุณภาพอากาศ PM2.5 สำหรับเมือง", ["AIR.MON"], 30, "stations",
+     "เทศบาลต้องการเครือข่ายเซนเซอร์ตรวจวัดฝุ่น PM2.5 พร้อมแดชบอร์ดข้อมูลสาธารณะ"),
+    ("ID", "Pengolahan sampah organik pasar menjadi kompos dan biogas", ["WST.BIO"], 40,
+     "t/day", "Pasar tradisional menghasilkan sampah organik yang dapat diolah menjadi biogas."),
+    ("MY", "Sistem pengurusan air larian dan banjir kilat bandar", ["WAT.STM"], 150, "ha",
+     "Banjir kilat berlaku setiap musim tengkujuh; kami mencari penyelesaian berasaskan alam."),
+    ("SG", "工业园区挥发性有机物（VOCs）治理", ["AIR.IND"], 80000, "Nm3/h",
+     "园区内涂装与化工企业的VOCs排放需要高效治理，并希望回收热能。"),
+]
+NEEDS_PER_BUYER = 3
+CURRENCY = {"VN": "VND", "TH": "THB", "ID": "IDR", "MY": "MYR", "PH": "PHP", "KH": "USD",
+            "LA": "USD", "MM": "USD", "BN": "BND", "SG": "SGD"}
+# Rough USD value of one unit of each currency, so budgets are realistic in local money.
+USD_RATE = {"USD": 1, "VND": 0.00004, "THB": 0.028, "IDR": 0.000063, "MYR": 0.22,
+            "PHP": 0.018, "BND": 0.75, "SGD": 0.75, "CNY": 0.14}
+
+
+@dataclass
+class CatalogueRow:
+    group: str
+    technology: str
+    description: str
+    key_terms: list[str]
+    source: str
+
+
+def _catalogue() -> list[CatalogueRow]:
+    text = resources.files("marketplace").joinpath("data/demo/technology-catalogue.csv")
+    rows = []
+    for raw in csv.DictReader(io.StringIO(text.read_text(encoding="utf-8"))):
+        technology = raw["technology"].strip()
+        # Rows without a name, and nuclear power, are not offers for this marketplace.
+        if not technology or raw["technology_group"].startswith("Nuclear"):
+            continue
+        terms = [t.strip(" “”\"'") for t in raw["key_terms"].split(",")]
+        rows.append(CatalogueRow(raw["technology_group"], technology,
+                                 raw["description"].strip(), [t for t in terms if t],
+                                 raw["source"].strip()))
+    return rows
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _sectors_for(row: CatalogueRow) -> list[str]:
+    name = row.technology.lower()
+    for word, codes in TECHNOLOGY_SECTORS.items():
+        if word in name:
+            return codes
+    return GROUP_SECTORS.get(row.group, ["CPP"])
+
+
+class DemoWorld:
+    """Builds the demo world into the current session."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(2026)
+        self.now = utcnow()
+        self.password_hash = ""
+        self.staff: User | None = None
+        self.suppliers: list[Organization] = []
+        self.buyers: list[Organization] = []
+
+    # -- organisations and people ----------------------------------------------------------
+
+    def user(self, email: str, name: str, role: str, org: Organization | None,
+             language: str = "en") -> User:
+        user = User(email=f"{email}@{DOMAIN}", name=name, role=role, organization=org,
+                    language=language, email_verified_at=self.now,
+                    password_hash=self.password_hash)
+        db.session.add(user)
+        return user
+
+    def organisations(self) -> None:
+        for index, (name, base, city, kind, _) in enumerate(SUPPLIERS):
+            self.suppliers.append(self._org(name, kind, "CN", city, base, verified=index % 7 != 6))
+        for index, (name, country, city, kind) in enumerate(BUYERS):
+            self.buyers.append(self._org(name, kind, country, city, None,
+                                         verified=index % 6 != 5))
+
+    def _org(self, name, kind, country, city, base, *, verified) -> Organization:
+        slug = re.sub(r"[^a-z]+", "-", name.lower()).strip("-")
+        org = Organization(
+            name=name + LABEL, kind=kind, country=country, city=city, base=base, is_demo=True,
+            website=f"https://{slug}.example", description=(
+                f"{name} is an invented organisation in the demo world of the EST "
+                f"Marketplace, based in {city}."),
+            verified_at=self.now - timedelta(days=self.rng.randint(30, 400)) if verified else None,
+        )
+        db.session.add(org)
+        return org
+
+    def people(self) -> list[tuple[str, str]]:
+        self.staff = self.user("staff", "Chen Jing (CAEC staff)", "staff", None)
+        self.user("admin", "Admin", "admin", None)
+        self.user("supplier", "Wang Lei", "supplier", self.suppliers[0])
+        self.user("buyer", "Nguyen Thi Lan", "buyer", self.buyers[0])
+        self.user("supplier-zh", "Zhao Min", "supplier", self.suppliers[1], language="zh")
+        for index, org in enumerate(self.suppliers[2:] + self.buyers[1:], start=1):
+            role = "supplier" if org.country == "CN" else "buyer"
+            self.user(f"{role}{index:02d}", f"Demo {role} {index}", role, org)
+        for org in self.suppliers + self.buyers:
+            if org.verified_at:
+                org.verified_by = self.staff
+        return [("staff", f"staff@{DOMAIN}"), ("admin", f"admin@{DOMAIN}"),
+                ("supplier", f"supplier@{DOMAIN}"), ("buyer", f"buyer@{DOMAIN}"),
+                ("supplier", f"supplier-zh@{DOMAIN} (Chinese interface)")]
+
+    # -- listings -------------------------------------------------------------------------
+
+    def _lifecycle(self, listing, status: str | None = None) -> None:
+        """Give a listing a believable status and dates, with its moderation history."""
+        status = status or self.rng.choices(
+            ["published", "pending", "draft", "archived"], weights=[86, 6, 6, 2])[0]
+        listing.status = status
+        listing.is_demo = True
+        created = self.now - timedelta(days=self.rng.randint(5, 150), hours=self.rng.randint(0, 23))
+        listing.created_at = listing.updated_at = created
+        if status in ("pending", "published", "archived"):
+            listing.submitted_at = created + timedelta(hours=2)
+        if status in ("published", "archived"):
+            listing.published_at = created + timedelta(days=1)
+            listing.expires_at = listing.published_at + timedelta(days=365)
+
+    def _history(self, listing) -> None:
+        if listing.submitted_at:
+            db.session.add(ModerationDecision(listing_kind=listing.kind, listing_id=listing.id,
+                                              action="submitted", created_at=listing.submitted_at))
+        if listing.published_at:
+            db.session.add(ModerationDecision(
+                listing_kind=listing.kind, listing_id=listing.id, action="approved",
+                actor=self.staff, created_at=listing.published_at))
+
+    def _supplier_for(self, sectors: list[str]) -> Organization:
+        roots = {taxonomy().ancestors(code)[-1] for code in sectors}
+        fitting = [org for org, spec in zip(self.suppliers, SUPPLIERS, strict=True)
+                   if roots & set(spec[4])]
+        return self.rng.choice(fitting or self.suppliers)
+
+    def _solution(self, org, title, summary, description, sectors, keywords) -> Solution:
+        rng = self.rng
+        unit, low, high = SECTOR_CAPACITY[taxonomy().ancestors(sectors[0])[-1]]
+        cap_min = round(low * rng.uniform(1, 5), -1 if low >= 10 else 0) or low
+        currency = rng.choice(["USD", "CNY"])
+        price_min = rng.choice([50, 120, 300, 800, 2000]) * 1000 / USD_RATE[currency]
+        solution = Solution(
+            organization=org, title=title, summary=_shorten(summary, 300), description=description,
+            keywords=keywords[:8], trl=rng.choice([6, 7, 8, 8, 9, 9]),
+            capacity_unit=unit, capacity_min=cap_min,
+            capacity_max=round(max(cap_min * 2, high * rng.uniform(0.3, 1.0)),
+                               -1 if low >= 10 else 0),
+            price_min=round(price_min, -3), price_max=round(price_min * rng.uniform(3, 10), -3),
+            currency=currency, languages=["en", "zh", *rng.sample(["vi", "th", "id", "ms"], 1)],
+            certifications=rng.sample(CERTIFICATIONS, rng.randint(0, 3)),
+        )
+        solution.sectors = sectors
+        solution.countries_served = rng.sample(ASEAN_COUNTRIES, rng.randint(3, 10))
+        for _ in range(rng.randint(0, 3)):
+            country_city = rng.choice(BUYERS + [(n, "CN", c, k) for n, _, c, k, _ in SUPPLIERS])
+            solution.references.append(ReferenceProject(
+                place=country_city[2], year=rng.randint(2012, 2025),
+                capacity=f"{int(cap_min * rng.uniform(1, 3)):,} {unit}",
+                text=rng.choice(["Turnkey supply and commissioning",
+                                 "Design, equipment and two years of operation",
+                                 "Retrofit of an existing plant", "Pilot, then full scale"])))
+        self._lifecycle(solution)
+        db.session.add(solution)
+        return solution
+
+    def catalogue_solutions(self, progress) -> None:
+        for row in _catalogue():
+            sectors = _sectors_for(row)
+            variants = [None, self.rng.choice(APPLICATIONS)]
+            for application in variants:
+                title = row.technology[0].upper() + row.technology[1:]
+                if application:
+                    title = f"{title} — {application}"
+                org = self._supplier_for(sectors)
+                description = (
+                    f"## The technology\n\n{row.description}\n\n"
+                    f"## What {org.name.removesuffix(LABEL)} provides\n\n"
+                    "Feasibility study, design, supply of the main equipment, installation "
+                    "supervision, commissioning and training of local operators"
+                    f"{', delivered ' + application if application else ''}.\n\n"
+                    f"*Technical description adapted from the CTCN technology catalogue "
+                    f"(CC BY 4.0): {row.source}*"
+                )
+                self._solution(org, title, row.description, description, sectors,
+                               row.key_terms)
+                progress.update()
+
+    def specialist_solutions(self, progress) -> None:
+        for title, sectors, summary, keywords in SPECIALIST_SOLUTIONS:
+            for application in (None, self.rng.choice(APPLICATIONS)):
+                full_title = f"{title} — {application}" if application else title
+                org = self._supplier_for(sectors)
+                description = (f"## Overview\n\n{summary}\n\n## Scope of supply\n\n"
+                               "- Process design and sizing\n- Main equipment and controls\n"
+                               "- Commissioning and operator training\n- Remote support")
+                self._solution(org, full_title, summary, description, sectors, keywords)
+                progress.update()
+
+    def needs(self, progress) -> None:
+        rng = self.rng
+        for buyer in self.buyers:
+            for template in rng.sample(NEED_TEMPLATES, NEEDS_PER_BUYER):
+                self._need(buyer, *template)
+                progress.update()
+        for country, title, sectors, capacity, unit, description in LOCAL_LANGUAGE_NEEDS:
+            buyer = next(b for b in self.buyers if b.country == country)
+            self._need(buyer, title, sectors, capacity, unit, description, literal=True)
+            progress.update()
+
+    def _need(self, buyer, title, sectors, capacity, unit, description, *, literal=False,
+              status=None) -> Need:
+        rng = self.rng
+        currency = CURRENCY[buyer.country]
+        budget_usd = rng.choice([100, 250, 500, 1000, 3000, 8000]) * 1000
+        need = Need(
+            organization=buyer, title=title if literal else title.format(city=buyer.city),
+            description=description + ("" if literal else (
+                f"\n\n**Location:** {buyer.city}. **Expected capacity:** "
+                f"{capacity:,} {unit}.\n\nProposals should include references from comparable "
+                "climates and an operation and maintenance plan.")),
+            country=buyer.country, city=buyer.city,
+            capacity=float(round(capacity * rng.uniform(0.7, 1.3))), capacity_unit=unit,
+            budget_min=round(budget_usd / USD_RATE[currency], -3),
+            budget_max=round(budget_usd * rng.uniform(1.5, 3) / USD_RATE[currency], -3),
+            currency=currency, deadline=date.today() + timedelta(days=rng.randint(45, 300)),
+            min_trl=rng.choice([6, 7, 7, 8]),
+            required_certifications=rng.sample(["ISO 14001", "ISO 9001"], rng.randint(0, 1)),
+        )
+        need.sectors = sectors
+        self._lifecycle(need, status)
+        db.session.add(need)
+        return need
+
+    def showcase(self) -> None:
+        """The main demo accounts own listings in every state, and one clear match."""
+        supplier_org, buyer_org = self.suppliers[0], self.buyers[0]
+        mbr = self._solution(
+            supplier_org, "MBR wastewater plant for coastal cities (Demo showcase)",
+            "Membrane bioreactor plants of 1,000-30,000 m3/day producing reuse-grade water, "
+            "proven in humid tropical climates.",
+            "## Overview\n\nSubmerged hollow-fibre membranes with anoxic zones for nitrogen "
+            "removal.\n\n## Why it fits coastal cities\n\nSmall footprint, stable effluent "
+            "for reuse, and resistance to salty infiltration.",
+            ["WAT.MUN", "WAT.REU"], ["MBR", "membrane bioreactor", "sewage", "reuse"])
+        mbr.capacity_unit, mbr.capacity_min, mbr.capacity_max = "m3/day", 1000, 30000
+        mbr.countries_served = ["VN", "TH", "PH", "ID", "MY"]
+        mbr.trl = 9
+        self._lifecycle(mbr, "published")
+        for status in ("draft", "pending"):
+            extra = self._solution(supplier_org, f"Sludge dewatering skid ({status} example)",
+                                   "Screw-press dewatering for small treatment plants.",
+                                   "Draft text.", ["WAT.SLU"], ["sludge", "dewatering"])
+            self._lifecycle(extra, status)
+        self._need(buyer_org, "Wastewater treatment and reuse for the Son Tra peninsula",
+                   ["WAT.MUN", "WAT.REU"], 8000, "m3/day",
+                   "Hotels and households on the peninsula need sewage treatment with water "
+                   "reuse for irrigation.", literal=True, status="published").min_trl = 7
+        self._need(buyer_org, "Sludge management study (draft example)", ["WAT.SLU"], 20,
+                   "t/day", "Draft text.", literal=True, status="draft")
+
+
+def seed() -> list[tuple[str, str]]:
+    """Add the demo world to the session (flushed, not committed); return the logins."""
+    from argon2 import PasswordHasher
+
+    world = DemoWorld()
+    # Argon2 is deliberately slow: hash the shared demo password once.
+    world.password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    world.organisations()
+    logins = world.people()
+    total = 2 * len(_catalogue()) + 2 * len(SPECIALIST_SOLUTIONS) + NEEDS_PER_BUYER * len(BUYERS) \
+        + len(LOCAL_LANGUAGE_NEEDS)
+    with tqdm(total=total, desc="Demo listings", unit="listing") as progress:
+        world.catalogue_solutions(progress)
+        world.specialist_solutions(progress)
+        world.needs(progress)
+    world.showcase()
+    db.session.flush()
+    for listing in list(db.session.identity_map.values()):
+        if isinstance(listing, Solution | Need):
+            world._history(listing)
+    db.session.flush()
+    return logins

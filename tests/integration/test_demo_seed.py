@@ -1,0 +1,74 @@
+"""`flask demo seed` builds a clearly labelled demo world that the site can show."""
+
+from sqlalchemy import func, select
+
+from marketplace.constants import ASEAN_COUNTRIES
+from marketplace.extensions import db
+from marketplace.models import Need, Organization, Solution, User
+from marketplace.taxonomy import taxonomy
+
+
+def _count(query):
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def test_demo_seed_builds_the_world(runner, client):
+    result = runner.invoke(args=["demo", "seed"])
+
+    assert result.exit_code == 0, result.output
+    for login in ("staff@demo.est-marketplace.org", "supplier@demo.est-marketplace.org",
+                  "buyer@demo.est-marketplace.org", "demo-password-2026"):
+        assert login in result.output
+
+    assert _count(select(Solution)) >= 150
+    assert _count(select(Need)) >= 60
+    assert _count(select(Solution).where(Solution.status == "published")) >= 120
+    # Suppliers at each base and elsewhere in China; buyers in all ten ASEAN countries.
+    bases = set(db.session.scalars(select(Organization.base).where(Organization.country == "CN")))
+    assert bases == {"yixing", "wuzhou", "shenzhen", None}
+    buyer_countries = set(db.session.scalars(
+        select(Organization.country).where(Organization.country != "CN")))
+    assert buyer_countries == set(ASEAN_COUNTRIES)
+    kinds = set(db.session.scalars(select(Organization.kind).where(Organization.country != "CN")))
+    assert {"municipality", "utility", "enterprise"} <= kinds
+    # Clearly labelled.
+    assert all(org.name.endswith("(Demo)") and org.is_demo
+               for org in db.session.scalars(select(Organization)))
+    assert all(s.is_demo for s in db.session.scalars(select(Solution)))
+    # Fields are valid.
+    for solution in db.session.scalars(select(Solution)):
+        assert len(solution.summary) <= 300
+        assert solution.sectors and all(code in taxonomy() for code in solution.sectors)
+        assert 1 <= solution.trl <= 9
+        assert solution.capacity_min <= solution.capacity_max
+    # Real technical content, credited.
+    assert _count(select(Solution).where(Solution.description.contains("CTCN technology "
+                                                                        "catalogue"))) >= 90
+    # The site shows it.
+    home = client.get("/").get_data(as_text=True)
+    assert "(Demo)" in home
+    assert client.get("/solutions?base=wuzhou").status_code == 200
+
+
+def test_demo_logins_work(runner, client):
+    runner.invoke(args=["demo", "seed"])
+
+    for email, page, text in [
+        ("supplier@demo.est-marketplace.org", "/my", "Yixing Blue Water"),
+        ("buyer@demo.est-marketplace.org", "/my", "Da Nang Water Supply"),
+        ("staff@demo.est-marketplace.org", "/staff/", "Moderation queue"),
+    ]:
+        response = client.post("/login", data={"email": email, "password": "demo-password-2026"})
+        assert response.status_code == 302, email
+        assert text in client.get(page).get_data(as_text=True)
+        client.post("/logout")
+
+
+def test_seed_if_empty_does_not_duplicate(runner):
+    runner.invoke(args=["demo", "seed"])
+    users = _count(select(User))
+
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+
+    assert "skipped" in result.output
+    assert _count(select(User)) == users
