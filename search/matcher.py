@@ -1,0 +1,212 @@
+"""Ranking listings for a listing, and saying why.
+
+Two retrievers run side by side on the search backend: BM25 over the text fields and kNN over
+the embeddings.  Their ranked lists are fused in Python with weighted reciprocal rank fusion,
+which works on both backends and on the minimal Elasticsearch distribution (no RRF retriever).
+A structured fit (sectors on the taxonomy tree, capacity, budget, certifications) then nudges
+the order, and every result carries the reasons it was matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from search.backends.base import SearchBackend
+from search.documents import Filters, Hit, ListingDocument
+
+MARK = re.compile(r"<mark>(.*?)</mark>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass
+class RankingSettings:
+    depth: int = 100  # candidates taken from each retriever
+    rrf_k: int = 60
+    # kNN is the stronger retriever on its own (it also works across languages), so its
+    # ranks count for more.  Measured with `flask eval-ranking`; see bench/RESULTS.md.
+    text_weight: float = 1.0
+    semantic_weight: float = 1.0
+    fit_weight: float = 0.01  # structured fit can reorder close calls, not bury relevance
+
+
+@dataclass
+class MatchQuery:
+    text: str
+    vector: Sequence[float]
+    filters: Filters
+    seeker: ListingDocument | None = None  # the listing we match for: enables structured fit
+
+
+@dataclass
+class Reason:
+    kind: str  # terms, sectors, country, capacity, budget, certifications, semantic
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class RankedMatch:
+    id: int
+    score: float
+    text_rank: int | None = None
+    semantic_rank: int | None = None
+    similarity: float | None = None
+    fit: float = 0.0
+    highlights: dict[str, list[str]] = field(default_factory=dict)
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def reciprocal_rank_fusion(ranked_lists: Sequence[tuple[Sequence[int], float]],
+                           k: int = 60) -> dict[int, float]:
+    """Weighted RRF: each list adds weight / (k + rank) for every id it holds (rank from 1)."""
+    fused: dict[int, float] = {}
+    for ids, weight in ranked_lists:
+        for rank, item in enumerate(ids, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+def matched_terms(highlights: dict[str, list[str]]) -> list[str]:
+    """The distinct words the highlighter marked, in the order first seen."""
+    seen: dict[str, str] = {}
+    for fragments in highlights.values():
+        for fragment in fragments:
+            for word in MARK.findall(fragment):
+                seen.setdefault(word.lower(), word)
+    return list(seen.values())
+
+
+class Matcher:
+    def __init__(self, backend: SearchBackend, settings: RankingSettings | None = None,
+                 fit: Callable[[ListingDocument, ListingDocument], tuple[float, list[Reason]]]
+                 | None = None):
+        self.backend = backend
+        self.settings = settings or RankingSettings()
+        self.fit = fit or structured_fit
+
+    def rank(self, kind: str, query: MatchQuery, *, size: int = 10,
+             documents: Callable[[list[int]], dict[int, ListingDocument]] | None = None,
+             ) -> list[RankedMatch]:
+        """Rank listings of ``kind`` for the query.  ``documents`` loads candidate documents by
+        id when structured fit is wanted (the caller knows where they live)."""
+        s = self.settings
+        text_hits = self.backend.text_search(kind, query.text, query.filters, size=s.depth,
+                                             highlight=True).hits if query.text.strip() else []
+        knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
+                                           size=s.depth).hits
+        fused = reciprocal_rank_fusion(
+            [([h.id for h in text_hits], s.text_weight),
+             ([h.id for h in knn_hits], s.semantic_weight)], k=s.rrf_k)
+        matches = self._combine(fused, text_hits, knn_hits)
+        if query.seeker is not None and documents is not None and matches:
+            self._apply_fit(query.seeker, matches, documents([m.id for m in matches]))
+        matches.sort(key=lambda m: (-m.score, m.id))
+        return matches[:size]
+
+    def _combine(self, fused: dict[int, float], text_hits: list[Hit],
+                 knn_hits: list[Hit]) -> list[RankedMatch]:
+        by_id = {item: RankedMatch(id=item, score=score) for item, score in fused.items()}
+        for rank, hit in enumerate(text_hits, start=1):
+            match = by_id[hit.id]
+            match.text_rank, match.highlights = rank, hit.highlights
+            terms = matched_terms(hit.highlights)
+            if terms:
+                match.reasons.append(Reason("terms", {"terms": terms[:8]}))
+        for rank, hit in enumerate(knn_hits, start=1):
+            match = by_id[hit.id]
+            match.semantic_rank, match.similarity = rank, hit.score
+            match.reasons.append(Reason("semantic", {"similarity": round(hit.score, 3)}))
+        return list(by_id.values())
+
+    def _apply_fit(self, seeker: ListingDocument, matches: list[RankedMatch],
+                   candidates: dict[int, ListingDocument]) -> None:
+        for match in matches:
+            candidate = candidates.get(match.id)
+            if candidate is None:
+                continue
+            match.fit, reasons = self.fit(seeker, candidate)
+            match.score += self.settings.fit_weight * match.fit
+            match.reasons.extend(reasons)
+
+
+# -- structured fit -----------------------------------------------------------------------
+
+
+def _need_and_solution(a: ListingDocument, b: ListingDocument):
+    return (a, b) if a.kind == "need" else (b, a)
+
+
+def structured_fit(seeker: ListingDocument, candidate: ListingDocument
+                   ) -> tuple[float, list[Reason]]:
+    """A score in [-1, 1] and the reasons, from the fields both listings state.
+
+    Unknown facts are neutral: a listing is not punished for leaving a field empty.
+    """
+    need, solution = _need_and_solution(seeker, candidate)
+    parts: list[float] = []
+    reasons: list[Reason] = []
+    for check in (_sector_fit, _country_fit, _capacity_fit, _budget_fit, _certification_fit):
+        outcome = check(need, solution)
+        if outcome is not None:
+            score, reason = outcome
+            parts.append(score)
+            if reason is not None:
+                reasons.append(reason)
+    return (sum(parts) / len(parts) if parts else 0.0), reasons
+
+
+def _sector_fit(need, solution):
+    shared = sorted(set(need.sectors) & set(solution.sectors))
+    if not need.sectors or not solution.sectors:
+        return None
+    if not shared:
+        return -1.0, None
+    # Codes carry their ancestors; a shared leaf ("WAT.MUN") is worth more than a shared root.
+    leaves = [code for code in shared if "." in code]
+    return (1.0 if leaves else 0.4), Reason("sectors", {"codes": leaves or shared})
+
+
+def _country_fit(need, solution):
+    if not need.countries or not solution.countries:
+        return None
+    country = need.countries[0]
+    if country in solution.countries:
+        return 1.0, Reason("country", {"country": country})
+    return -1.0, None
+
+
+def _capacity_fit(need, solution):
+    if (need.capacity_min is None or solution.capacity_min is None
+            or need.capacity_dimension != solution.capacity_dimension):
+        return None
+    wanted = need.capacity_min
+    low = solution.capacity_min
+    high = solution.capacity_max if solution.capacity_max is not None else low
+    if low <= wanted <= high:
+        return 1.0, Reason("capacity", {"fits": True, "dimension": need.capacity_dimension})
+    # Outside the range: the further off (as a ratio), the worse, down to -1.
+    ratio = wanted / low if wanted < low else wanted / high
+    distance = abs(ratio - 1) if ratio > 1 else abs(1 / max(ratio, 1e-9) - 1)
+    return max(-1.0, 0.5 - distance), Reason(
+        "capacity", {"fits": False, "dimension": need.capacity_dimension})
+
+
+def _budget_fit(need, solution):
+    if need.currency is None or need.currency != solution.currency:
+        return None  # no exchange rates here: only compare like with like
+    if need.price_max is None or solution.price_min is None:
+        return None
+    if solution.price_min <= need.price_max:
+        return 1.0, Reason("budget", {"fits": True})
+    return -0.5, Reason("budget", {"fits": False})
+
+
+def _certification_fit(need, solution):
+    if not need.certifications:
+        return None
+    held = [c for c in need.certifications if c.lower() in {h.lower() for h in
+                                                             solution.certifications}]
+    share = len(held) / len(need.certifications)
+    return (2 * share - 1), Reason("certifications", {"held": held,
+                                                      "missing": [c for c in need.certifications
+                                                                  if c not in held]})
