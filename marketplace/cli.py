@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -12,6 +12,7 @@ from marketplace.extensions import db
 demo_cli = AppGroup("demo", help="The demo world.")
 listings_cli = AppGroup("listings", help="Listing upkeep.")
 users_cli = AppGroup("users", help="Accounts.")
+search_cli = AppGroup("search", help="The search index.")
 
 
 @demo_cli.command("seed")
@@ -62,6 +63,78 @@ def users_create_staff(email: str, name: str, admin: bool, password: str) -> Non
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Build new indices from the database and swap them in, with no downtime."""
+    from tqdm import tqdm
+
+    from marketplace.services import indexing
+    from marketplace.services.search import backend
+
+    for kind in ("solution", "need"):
+        with tqdm(desc=f"Indexing {kind}s", unit="doc") as progress:
+            def documents(kind=kind, progress=progress):
+                for batch in indexing.live_documents(kind):
+                    yield from batch
+                    progress.update(len(batch))
+
+            count = backend().rebuild(kind, documents())
+        click.echo(f"{count} {kind}(s) indexed.")
+
+
+@search_cli.command("check")
+@click.option("--repair", is_flag=True, help="Fix what is missing, stale or extra.")
+def search_check(repair: bool) -> None:
+    """Report listings missing, stale or extra in the index."""
+    from marketplace.services import index_check
+
+    problems = False
+    for kind in ("solution", "need"):
+        report = index_check.check(kind)
+        click.echo(f"{kind}s: {len(report.missing)} missing, {len(report.stale)} stale, "
+                   f"{len(report.extra)} extra")
+        for label in ("missing", "stale", "extra"):
+            ids = getattr(report, label)
+            if ids:
+                click.echo(f"  {label}: {', '.join(map(str, ids[:50]))}"
+                           + (" ..." if len(ids) > 50 else ""))
+        if not report.ok:
+            problems = True
+            if repair:
+                index_check.repair(report)
+                click.echo(f"  repaired {kind}s")
+    if problems and not repair:
+        raise SystemExit(1)
+
+
+@search_cli.command("relay")
+def search_relay() -> None:
+    """Resend outbox events that were never handled."""
+    from marketplace import outbox
+
+    click.echo(f"{outbox.relay_pending()} event(s) resent.")
+
+
+@click.command("eval-ranking")
+@click.argument("corpus", type=click.Path(exists=True, dir_okay=False))
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False),
+              help="TSV of needs (lang, categories, text); default: query by example.")
+@click.option("--backend", "backend_name", type=click.Choice(["local", "elasticsearch"]),
+              default="local", show_default=True)
+@click.option("--k", default=10, show_default=True)
+@click.option("--run-file", type=click.Path(dir_okay=False), help="Write a TREC run file.")
+@with_appcontext
+def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
+    """Measure nDCG@k and recall@k on a labelled corpus, in a temporary index."""
+    import json
+
+    from marketplace.services.evaluation import evaluate
+
+    result = evaluate(corpus, queries, backend_name, k, run_file)
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, listings_cli, users_cli):
+    for group in (demo_cli, listings_cli, users_cli, search_cli):
         app.cli.add_command(group)
+    app.cli.add_command(eval_ranking)

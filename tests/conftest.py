@@ -84,8 +84,12 @@ def _app_context(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         yield
+        db.session.info.pop("outbox_to_publish", None)  # the test is over: nothing to publish
         db.session.remove()
         _empty_tables()
+        backend = app.extensions.pop("search_backend", None)
+        if backend is not None:
+            backend.drop()
     for message in Path(app.config["MAIL_OUTBOX_DIR"]).glob("*.eml"):
         message.unlink()
 

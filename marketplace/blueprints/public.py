@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from marketplace import constants
 from marketplace.extensions import db
 from marketplace.forms import ActionForm
-from marketplace.models import Need, Organization, Solution
+from marketplace.models import Need, Organization, SavedSearch, Solution
+from marketplace.models._time import utcnow
 from marketplace.services import browse
 from marketplace.services import listings as listing_service
+from marketplace.services import search as search_service
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language, sector_name
 
@@ -56,6 +68,37 @@ def solutions():
 @bp.get("/needs")
 def needs():
     return _browse("need", browse.needs_query)
+
+
+@bp.get("/search")
+def search():
+    kind = request.args.get("kind", "solution")
+    if kind not in ("solution", "need"):
+        kind = "solution"
+    sort = request.args.get("sort", "relevance")
+    filters = browse.Filters.from_args(request.args)
+    page = max(1, request.args.get("page", 1, type=int))
+    results = search_service.search(kind, filters, page=page,
+                                    sort=sort if sort == "newest" else "relevance")
+    return render_template("public/search.html", results=results, filters=filters, kind=kind,
+                           sort=sort, action_form=ActionForm())
+
+
+@bp.post("/search/save")
+@login_required
+def save_search():
+    form = ActionForm()
+    kind = request.form.get("kind", "solution")
+    if not form.validate_on_submit() or kind not in ("solution", "need"):
+        abort(400)
+    filters = browse.Filters.from_args(request.form)
+    saved = SavedSearch(user=current_user, kind=kind, query=filters.q,
+                        filters={k: v for k, v in filters.as_args().items() if k != "q"},
+                        last_notified_at=utcnow())
+    db.session.add(saved)
+    db.session.commit()
+    flash(_("Saved. We will tell you about new results in your digest."), "success")
+    return redirect(url_for("public.search", kind=kind, **filters.as_args()))
 
 
 @bp.get("/<any(solutions, needs):plural>/<int:listing_id>")

@@ -10,9 +10,15 @@ from marketplace.models.listings import (
     SolutionSector,
 )
 from marketplace.models.organizations import Organization
+from marketplace.models.outbox import OutboxEvent
+from marketplace.models.search import EmbeddingCache, Match, SavedSearch
 from marketplace.models.users import User
 
 __all__ = [
+    "EmbeddingCache",
+    "Match",
+    "OutboxEvent",
+    "SavedSearch",
     "ModerationDecision",
     "Need",
     "NeedSector",

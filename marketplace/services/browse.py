@@ -31,6 +31,7 @@ class Filters:
     country: str = ""
     base: str = ""
     trl: int | None = None
+    certification: str = ""  # only the search engine filters on this
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -42,6 +43,7 @@ class Filters:
             country=args.get("country", "")[:2].upper(),
             base=args.get("base", ""),
             trl=trl if trl and 1 <= trl <= 9 else None,
+            certification=args.get("certification", "").strip()[:100],
         )
 
     def as_args(self) -> dict:

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Fetch, start and stop a throwaway single-node Elasticsearch for the tests.
+#
+#   .ci/elasticsearch.sh start   # download (cached), start, wait until yellow
+#   .ci/elasticsearch.sh stop    # stop the node this script started
+#
+# Elastic's integ-test-zip from Maven Central is a minimal distribution without a bundled JDK
+# (see DESIGN.md, "Elasticsearch in tests and CI: facts").  The zip and the unpacked copy are
+# cached under .ci/cache/; the data, logs and config live in /tmp/est-es-<port> and are wiped at
+# every start, so each run begins from an empty cluster.
+set -euo pipefail
+
+ES_VERSION="${ES_VERSION:-9.2.4}"
+ES_PORT="${ES_PORT:-9200}"
+ES_USER="${ES_USER:-elasticsearch}"
+ES_HEAP="${ES_HEAP:-1g}"
+ES_WAIT_SECONDS="${ES_WAIT_SECONDS:-120}"
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="$ROOT/.ci/cache"
+ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
+ZIP="$CACHE/elasticsearch-${ES_VERSION}.zip"
+DIST="$CACHE/elasticsearch-${ES_VERSION}"
+RUN_DIR="/tmp/est-es-${ES_PORT}"
+PID_FILE="$RUN_DIR/elasticsearch.pid"
+HEALTH_URL="http://127.0.0.1:${ES_PORT}/_cluster/health?wait_for_status=yellow&timeout=5s"
+APT_UPDATED=""
+
+log() { printf '\033[1;32m[elasticsearch]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[elasticsearch]\033[0m %s\n' "$*" >&2; exit 1; }
+
+apt_install() {
+  [ "$(id -u)" = 0 ] || die "need root to install $* (or install it yourself and re-run)"
+  if [ -z "$APT_UPDATED" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+healthy() { curl -fsS --max-time 10 "$HEALTH_URL" >/dev/null 2>&1; }
+
+java_major() {  # java_major /path/to/jdk -> e.g. 21 (empty if not a JDK)
+  local release="$1/release"
+  [ -x "$1/bin/java" ] && [ -f "$release" ] || return 0
+  sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release"
+}
+
+find_jdk() {  # prints the newest JDK >= 21 under /usr/lib/jvm, if any
+  local best="" best_major=0 dir major
+  for dir in /usr/lib/jvm/*; do
+    [ -L "$dir" ] && continue  # Debian adds alias symlinks; the real directories suffice
+    major="$(java_major "$dir")"
+    if [ -n "$major" ] && [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
+      best="$dir" best_major="$major"
+    fi
+  done
+  printf '%s' "$best"
+}
+
+ensure_java() {
+  # 9.x needs Java 21+; the distribution has no bundled JDK and reads ES_JAVA_HOME only.
+  if [ -n "${ES_JAVA_HOME:-}" ]; then
+    log "using ES_JAVA_HOME=$ES_JAVA_HOME"
+    return
+  fi
+  local jdk
+  jdk="$(find_jdk)"
+  if [ -z "$jdk" ]; then
+    apt_install openjdk-21-jdk-headless ||
+      apt_install openjdk-25-jdk-headless ||
+      die "no JDK >= 21 under /usr/lib/jvm and none installable with apt-get"
+    jdk="$(find_jdk)"
+    [ -n "$jdk" ] || die "installed a JDK but found none >= 21 under /usr/lib/jvm"
+  fi
+  export ES_JAVA_HOME="$jdk"
+  log "using Java $(java_major "$jdk") from $jdk"
+}
+
+ensure_distribution() {
+  if [ -x "$DIST/bin/elasticsearch" ]; then
+    log "using cached $DIST"
+    return
+  fi
+  mkdir -p "$CACHE"
+  if [ ! -s "$ZIP" ]; then
+    command -v mvn >/dev/null || apt_install maven
+    log "fetching $ARTIFACT from Maven Central"
+    # Maven's output is noise when it works (and escape codes even with -q): keep it for errors.
+    if ! mvn -B -q dependency:copy -Dartifact="$ARTIFACT" -DoutputDirectory="$CACHE" \
+        >"$CACHE/mvn.log" 2>&1; then
+      cat "$CACHE/mvn.log" >&2
+      die "could not fetch $ARTIFACT"
+    fi
+  fi
+  log "unpacking $(basename "$ZIP")"
+  command -v unzip >/dev/null || apt_install unzip
+  # Unpack beside the final path and rename, so an interrupted unzip is never mistaken for
+  # a complete cached copy.
+  local tmp="$CACHE/.unpack-$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  unzip -q "$ZIP" -d "$tmp"
+  # The node runs as another user: it must be able to read the distribution whatever umask.
+  chmod -R a+rX "$tmp"
+  mv "$tmp/elasticsearch-${ES_VERSION}" "$DIST"
+  rm -rf "$tmp"
+}
+
+ensure_user() {
+  # Elasticsearch refuses to run as root.  A non-root caller simply runs it as themselves.
+  if [ "$(id -u)" != 0 ]; then
+    ES_USER="$(id -un)"
+    return
+  fi
+  if ! id "$ES_USER" >/dev/null 2>&1; then
+    log "creating system user $ES_USER"
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+  fi
+}
+
+write_config() {
+  # A fresh config, data and logs directory per start: no state leaks between runs.
+  rm -rf "$RUN_DIR"
+  mkdir -p "$RUN_DIR/data" "$RUN_DIR/logs" "$RUN_DIR/tmp"
+  cp -r "$DIST/config" "$RUN_DIR/config"
+  cat >"$RUN_DIR/config/elasticsearch.yml" <<EOF
+cluster.name: est-test
+node.name: est-test-${ES_PORT}
+discovery.type: single-node
+network.host: 127.0.0.1
+http.port: ${ES_PORT}
+path.data: ${RUN_DIR}/data
+path.logs: ${RUN_DIR}/logs
+xpack.security.enabled: false
+# A nearly full CI disk must not stop shards from being allocated.
+cluster.routing.allocation.disk.threshold_enabled: false
+# Tests drop their indices by wildcard (prefix-*).
+action.destructive_requires_name: false
+EOF
+  if [ "$(id -u)" = 0 ]; then
+    chown -R "$ES_USER:" "$RUN_DIR"
+  fi
+}
+
+run_as_es_user() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u "$ES_USER" -- "$@"
+  else
+    "$@"
+  fi
+}
+
+print_logs() {
+  local file
+  for file in "$RUN_DIR/logs/est-test.log" "$RUN_DIR/logs/startup.out"; do
+    if [ -f "$file" ]; then
+      echo "---- last 50 lines of $file ----" >&2
+      tail -n 50 "$file" >&2
+    fi
+  done
+}
+
+start() {
+  if healthy; then
+    log "something already answers on 127.0.0.1:$ES_PORT; leaving it alone"
+    exit 0
+  fi
+  local started=$SECONDS
+  ensure_java
+  ensure_distribution
+  ensure_user
+  write_config
+  log "starting Elasticsearch $ES_VERSION on 127.0.0.1:$ES_PORT (data in $RUN_DIR)"
+  # -d daemonises once the node has started; its stdout goes to startup.out for diagnosis.
+  if ! run_as_es_user env ES_JAVA_HOME="$ES_JAVA_HOME" ES_PATH_CONF="$RUN_DIR/config" \
+      ES_TMPDIR="$RUN_DIR/tmp" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
+      "$DIST/bin/elasticsearch" -d -p "$PID_FILE" >"$RUN_DIR/logs/startup.out" 2>&1; then
+    print_logs
+    die "Elasticsearch failed to start"
+  fi
+  log "waiting for yellow cluster health (up to ${ES_WAIT_SECONDS} s)"
+  local deadline=$((SECONDS + ES_WAIT_SECONDS))
+  until healthy; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      print_logs
+      die "Elasticsearch was not healthy after ${ES_WAIT_SECONDS} s"
+    fi
+    sleep 1
+  done
+  log "ready on http://127.0.0.1:$ES_PORT in $((SECONDS - started)) s (pid $(cat "$PID_FILE"))"
+}
+
+stop() {
+  if [ ! -s "$PID_FILE" ]; then
+    log "no pidfile at $PID_FILE; nothing to stop"
+    return
+  fi
+  local pid
+  pid="$(cat "$PID_FILE")"
+  if ! kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid is not running"
+    rm -f "$PID_FILE"
+    return
+  fi
+  log "stopping pid $pid"
+  kill "$pid"
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || { log "stopped"; rm -f "$PID_FILE"; return; }
+    sleep 1
+  done
+  log "still running after 30 s; sending SIGKILL"
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$PID_FILE"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop  (env: ES_VERSION, ES_PORT, ES_JAVA_HOME, ES_HEAP)" >&2; exit 2 ;;
+esac

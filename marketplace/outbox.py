@@ -1,0 +1,155 @@
+"""Writing the outbox at flush time, and relaying it after commit.
+
+After every flush the listeners note which listings changed (ids only) in ``session.info``.
+Just before the commit they write one ``OutboxEvent("listing.changed")`` per listing, in the
+same transaction, so an event exists exactly when the change does.  A rollback forgets them.
+
+After the commit the relay hands the new events to a *publisher*.  The embedded default
+handles them in-process; the background-jobs layer (``workers``) installs a publisher that
+sends them to Celery.  The web layer never imports ``workers``: it only calls the publisher it
+was given.  Events whose handling failed stay unsent and ``relay_pending`` retries them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask, current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db
+from marketplace.models import (
+    Need,
+    NeedSector,
+    Organization,
+    OutboxEvent,
+    Solution,
+    SolutionCountry,
+    SolutionSector,
+)
+from marketplace.models._time import utcnow
+
+log = logging.getLogger(__name__)
+
+LISTING_CHANGED = "listing.changed"
+CHANGES_KEY = "outbox_listing_changes"
+NEW_EVENTS_KEY = "outbox_new_event_ids"
+
+# Publisher: takes the ids of committed, unsent events and gets them handled.
+Publisher = Callable[[list[int]], None]
+
+
+def _listing_keys(obj) -> list[tuple[str, int]]:
+    """(kind, id) of the listings whose search document depends on ``obj``."""
+    if isinstance(obj, Solution | Need):
+        return [(obj.kind, obj.id)]
+    if isinstance(obj, SolutionSector | SolutionCountry):
+        return [("solution", obj.solution_id)]
+    if isinstance(obj, NeedSector):
+        return [("need", obj.need_id)]
+    if isinstance(obj, Organization):
+        # The organisation's name and base are part of its listings' documents.
+        return [(listing.kind, listing.id) for listing in obj.solutions + obj.needs]
+    return []
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    changes = session.info.setdefault(CHANGES_KEY, set())
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        changes.update(key for key in _listing_keys(obj) if key[1] is not None)
+
+
+def _before_commit(session: Session) -> None:
+    # The commit flushes only after this hook: flush now so every change is collected.
+    session.flush()
+    changes = session.info.pop(CHANGES_KEY, set())
+    if not changes:
+        return
+    events = [OutboxEvent(topic=LISTING_CHANGED, payload={"kind": kind, "id": listing_id})
+              for kind, listing_id in sorted(changes)]
+    session.add_all(events)
+    session.flush()  # the commit that follows writes them with the change
+    session.info.setdefault(NEW_EVENTS_KEY, []).extend(e.id for e in events)
+
+
+def _after_commit(session: Session) -> None:
+    event_ids = session.info.pop(NEW_EVENTS_KEY, [])
+    if event_ids:
+        # Queued for the end of the request (or the CLI command): publishing here would run
+        # more SQL inside a session that is still finishing its commit.
+        session.info.setdefault("outbox_to_publish", []).extend(event_ids)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(CHANGES_KEY, None)
+    session.info.pop(NEW_EVENTS_KEY, None)
+
+
+def publish_committed() -> None:
+    """Hand events committed by this session to the publisher."""
+    event_ids = db.session.info.pop("outbox_to_publish", [])
+    if event_ids:
+        publish(event_ids)
+
+
+def publish(event_ids: list[int]) -> None:
+    publisher: Publisher = current_app.extensions["outbox_publisher"]
+    try:
+        publisher(event_ids)
+    except Exception:  # the events stay in the outbox; relay_pending resends them
+        log.exception("publishing outbox events %s failed; they will be retried", event_ids)
+
+
+def relay_pending(limit: int = 500) -> int:
+    """Resend events that were never handled (after a crash or while a broker was down)."""
+    ids = list(db.session.scalars(
+        select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None))
+        .order_by(OutboxEvent.id).limit(limit)
+    ))
+    if ids:
+        publish(ids)
+    return len(ids)
+
+
+def handle_events(event_ids: list[int], handler: Callable[[OutboxEvent], None]) -> None:
+    """Run ``handler`` for each unsent event and mark it sent; safe to run twice."""
+    for event_id in event_ids:
+        outbox_event = db.session.get(OutboxEvent, event_id)
+        if outbox_event is None or outbox_event.sent_at is not None:
+            continue
+        outbox_event.attempts += 1
+        try:
+            handler(outbox_event)
+        except Exception as error:
+            db.session.rollback()
+            _record_failure(event_id, error)
+            continue
+        outbox_event.sent_at = utcnow()
+        db.session.commit()
+
+
+def _record_failure(event_id: int, error: Exception) -> None:
+    log.warning("outbox event %s failed: %s", event_id, error)
+    outbox_event = db.session.get(OutboxEvent, event_id)
+    if outbox_event is not None:
+        outbox_event.attempts += 1
+        outbox_event.last_error = f"{type(error).__name__}: {error}"[:2000]
+        db.session.commit()
+
+
+def init_app(app: Flask, publisher: Publisher) -> None:
+    app.extensions["outbox_publisher"] = publisher
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))
+
+    @app.teardown_appcontext
+    def _publish_at_teardown(exc):
+        if exc is None:
+            publish_committed()

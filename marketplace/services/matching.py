@@ -1,0 +1,93 @@
+"""Matching listings against each other and keeping the match ledger.
+
+When a listing is published or changes, the matcher runs the other way round (a need finds
+solutions; a solution finds needs) and upserts ``Match`` rows with their score and reasons.
+The same ranking serves the owners' match pages and ``flask eval-ranking``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import current_app
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Match
+from marketplace.models._time import utcnow
+from marketplace.services import indexing
+from marketplace.services.listings import LISTING_CLASSES
+from marketplace.services.search import backend
+from search.documents import Filters, ListingDocument
+from search.matcher import Matcher, MatchQuery, RankedMatch, RankingSettings
+
+OTHER = {"need": "solution", "solution": "need"}
+LEDGER_SIZE = 20  # matches kept per listing
+# Below this, a pairing is noise rather than a match worth a person's attention.
+MIN_SIMILARITY = 0.80
+
+
+def ranking_settings() -> RankingSettings:
+    return current_app.config.get("RANKING_SETTINGS") or RankingSettings()
+
+
+def hard_filters(seeker: ListingDocument) -> Filters:
+    """DESIGN.md's hard filters, seen from the seeker's side."""
+    if seeker.kind == "need":
+        return Filters(countries=seeker.countries[:1], min_trl=seeker.min_trl)
+    return Filters(countries=seeker.countries, accepts_trl=seeker.trl)
+
+
+def query_for(seeker: ListingDocument) -> MatchQuery:
+    text = " ".join([seeker.title, seeker.summary, seeker.description, " ".join(seeker.keywords)])
+    vector = indexing.embed_texts([seeker.embedding_text()], role="query")[0]
+    return MatchQuery(text=text[:2000], vector=vector.tolist(), filters=hard_filters(seeker),
+                      seeker=seeker)
+
+
+def _documents(kind: str):
+    def load(ids: list[int]) -> dict[int, ListingDocument]:
+        cls = LISTING_CLASSES[kind]
+        rows = db.session.scalars(select(cls).where(cls.id.in_(ids)))
+        return {row.id: indexing.to_document(row) for row in rows}
+    return load
+
+
+def rank_for(listing, size: int = LEDGER_SIZE) -> list[RankedMatch]:
+    seeker = indexing.to_document(listing)
+    target = OTHER[listing.kind]
+    matcher = Matcher(backend(), ranking_settings())
+    return matcher.rank(target, query_for(seeker), size=size, documents=_documents(target))
+
+
+def match_listing(kind: str, listing_id: int) -> int:
+    """Refresh the ledger for one listing.  Returns how many matches it now has."""
+    listing = db.session.get(LISTING_CLASSES[kind], listing_id)
+    if listing is None or not listing.is_live:
+        return 0
+    ranked = [m for m in rank_for(listing) if (m.similarity or 0) >= MIN_SIMILARITY
+              or m.text_rank is not None]
+    for match in ranked:
+        need_id, solution_id = (listing_id, match.id) if kind == "need" else (match.id,
+                                                                               listing_id)
+        _upsert(need_id, solution_id, match)
+    db.session.commit()
+    return len(ranked)
+
+
+def _upsert(need_id: int, solution_id: int, ranked: RankedMatch) -> None:
+    row = db.session.scalar(select(Match).where(Match.need_id == need_id,
+                                                Match.solution_id == solution_id))
+    reasons = [asdict(reason) for reason in ranked.reasons]
+    if row is None:
+        db.session.add(Match(need_id=need_id, solution_id=solution_id, score=ranked.score,
+                             reasons=reasons, first_seen_at=utcnow()))
+    else:
+        # Refresh score and reasons, but never a side's verdict: dismissed stays dismissed.
+        row.score, row.reasons = ranked.score, reasons
+
+
+def handle_listing_changed(kind: str, listing_id: int) -> None:
+    """The outbox handler: index the listing, then match it."""
+    if indexing.index_listing(kind, listing_id):
+        match_listing(kind, listing_id)

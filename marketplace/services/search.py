@@ -1,0 +1,114 @@
+"""The app's search backend, and the search page's queries with their database fallback."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from marketplace.extensions import db
+from marketplace.services import browse
+from marketplace.services.listings import LISTING_CLASSES
+from marketplace.taxonomy import taxonomy
+from search.backends.base import SearchBackend, SearchUnavailable
+from search.documents import Filters, SearchResult
+
+PER_PAGE = 20
+
+
+def make_backend(config: dict, prefix: str = "est") -> SearchBackend:
+    if config["SEARCH_BACKEND"] == "elasticsearch":
+        from search.backends.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(config["ELASTICSEARCH_URL"], prefix=prefix)
+    from search.backends.local import LocalBackend
+
+    return LocalBackend(os.path.join(current_app.instance_path, "search"), prefix=prefix)
+
+
+def backend() -> SearchBackend:
+    """The live backend, made once per app."""
+    extensions = current_app.extensions
+    if "search_backend" not in extensions:
+        extensions["search_backend"] = make_backend(current_app.config)
+        try:
+            extensions["search_backend"].ensure_indices()
+        except SearchUnavailable:
+            del extensions["search_backend"]
+            raise
+    return extensions["search_backend"]
+
+
+@dataclass
+class SearchPage:
+    """What the search page shows: ranked listings with highlights, or the fallback."""
+
+    kind: str
+    listings: list
+    total: int
+    page: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    highlights: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    degraded: bool = False  # the search engine was down: a database listing is shown
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+
+def _filters(args: browse.Filters, kind: str) -> Filters:
+    filters = Filters(
+        sectors=[args.sector] if args.sector else [],
+        countries=[args.country] if args.country else [],
+        bases=[args.base] if args.base and kind == "solution" else [],
+    )
+    if args.trl:
+        if kind == "solution":
+            filters.min_trl = args.trl
+        else:
+            filters.accepts_trl = args.trl
+    if args.certification:
+        filters.certifications = [args.certification]
+    return filters
+
+
+def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relevance"
+           ) -> SearchPage:
+    """Full-text search with facets.  If the engine is down, fall back to the database."""
+    try:
+        result: SearchResult = backend().text_search(
+            kind, args.q, _filters(args, kind), size=PER_PAGE, offset=(page - 1) * PER_PAGE,
+            sort=sort, facets=True, highlight=True)
+    except SearchUnavailable:
+        current_app.logger.warning("search backend unavailable; showing database listing")
+        return _fallback(kind, args, page)
+    rows = _load(kind, [hit.id for hit in result.hits])
+    return SearchPage(kind=kind, listings=rows, total=result.total, page=page,
+                      facets=_sorted_facets(result.facets),
+                      highlights={hit.id: hit.highlights for hit in result.hits})
+
+
+def _load(kind: str, ids: list[int]) -> list:
+    """Rows in rank order; ids the database no longer has are skipped."""
+    cls = LISTING_CLASSES[kind]
+    by_id = {row.id: row for row in db.session.scalars(db.select(cls).where(cls.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id and by_id[i].is_live]
+
+
+def _fallback(kind: str, args: browse.Filters, page: int) -> SearchPage:
+    query = browse.solutions_query(args) if kind == "solution" else browse.needs_query(args)
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return SearchPage(kind=kind, listings=list(pagination.items), total=pagination.total or 0,
+                      page=page, degraded=True)
+
+
+def _sorted_facets(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    tree = taxonomy()
+    ordered = {name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+               for name, values in facets.items()}
+    # Sectors read best as the tree: top-level codes only, children are a click away.
+    if "sector" in ordered:
+        ordered["sector"] = {code: n for code, n in ordered["sector"].items()
+                             if code in tree and tree[code].is_top_level}
+    return ordered

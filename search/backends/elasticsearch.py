@@ -1,0 +1,376 @@
+"""The production search backend: Elasticsearch, one index per kind behind an alias.
+
+Readers and writers only ever name the alias ``{prefix}-{kind}``; the concrete index behind it
+is ``{prefix}-{kind}-{random hex}``, so ``rebuild`` can load a fresh index and swap the alias
+atomically with no downtime (the warehouse pattern, see STYLE.md).
+
+The mappings must work on the minimal integ-test distribution used in tests (DESIGN.md): only
+the ``standard`` analyzer, no scripts, no ``_reindex``, no RRF.  Where the cluster also has the
+``english`` analyzer (any production image), text fields get an ``.en`` stemmed subfield too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from elasticsearch import (
+    ApiError,
+    BadRequestError,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
+
+from search.backends.base import SearchUnavailable
+from search.documents import KINDS, TEXT_FIELDS, Filters, Hit, ListingDocument, SearchResult
+
+EMBEDDING_DIMS = 384
+FACET_SIZE = 100  # distinct values returned per facet; far more than a sidebar shows
+HIGHLIGHT_TAGS = {"pre_tags": ["<mark>"], "post_tags": ["</mark>"]}
+ENGLISH = "en"  # name of the stemmed subfield, when the cluster has the english analyzer
+
+# facet name -> field aggregated (search.documents.FACETS)
+FACET_FIELDS = {"sector": "sectors", "country": "countries", "base": "base", "trl": "trl",
+                "certification": "certifications"}
+
+KEYWORD_FIELDS = ("kind", "sectors", "countries", "base", "certifications", "languages",
+                  "status", "currency", "capacity_dimension", "content_hash", "organization")
+FLOAT_FIELDS = ("capacity_min", "capacity_max", "price_min", "price_max")
+
+T = TypeVar("T")
+
+
+def mappings(*, english: bool, dims: int = EMBEDDING_DIMS) -> dict[str, Any]:
+    """Explicit mappings for a listing index; ``english`` adds stemmed ``.en`` subfields."""
+    text: dict[str, Any] = {"type": "text", "analyzer": "standard"}
+    if english:
+        text["fields"] = {ENGLISH: {"type": "text", "analyzer": "english"}}
+    properties: dict[str, Any] = {name: dict(text) for name in TEXT_FIELDS}
+    properties.update({name: {"type": "keyword"} for name in KEYWORD_FIELDS})
+    properties.update({name: {"type": "float"} for name in FLOAT_FIELDS})
+    properties.update({name: {"type": "integer"} for name in ("id", "trl", "min_trl",
+                                                               "organization_id")})
+    properties.update({name: {"type": "date"} for name in ("published_at", "expires_at")})
+    properties["embedding"] = {"type": "dense_vector", "dims": dims, "index": True,
+                               "similarity": "cosine"}
+    # Fields added to ListingDocument later stay in _source but are not indexed until mapped
+    # here: a mapping guessed by dynamic mapping would be hard to change afterwards.
+    return {"dynamic": False, "properties": properties}
+
+
+def _unavailable_on_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn "the cluster cannot answer" into SearchUnavailable, which callers degrade on.
+
+    Other 4xx errors stay as they are: they mean our request is wrong, and hiding them
+    would hide bugs.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except TransportError as error:  # connection refused, timeout, TLS
+            raise SearchUnavailable(f"Elasticsearch is unreachable: {error}") from error
+        except NotFoundError as error:
+            if error.message != "index_not_found_exception":
+                raise
+            raise SearchUnavailable(f"search index missing: {error}") from error
+        except ApiError as error:
+            if error.meta.status < 500 and error.meta.status != 429:
+                raise
+            raise SearchUnavailable(f"Elasticsearch error {error.meta.status}: {error}") \
+                from error
+
+    return wrapper
+
+
+def _missing_or(field: str, bounds: dict[str, Any]) -> dict[str, Any]:
+    """Documents without ``field``, or with it inside ``bounds`` (a plain range drops the
+    documents that lack the field)."""
+    return {"bool": {"minimum_should_match": 1, "should": [
+        {"bool": {"must_not": [{"exists": {"field": field}}]}},
+        {"range": {field: bounds}},
+    ]}}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def usable_vector(values: Sequence[float] | None, dims: int) -> list[float] | None:
+    """The vector as JSON floats, or None where cosine similarity has no answer.
+
+    Elasticsearch rejects a zero or non-finite vector for cosine, and a vector of the wrong
+    length for the mapping; either would fail the whole document.  Like the local backend,
+    such a listing stays findable by text only.
+    """
+    if values is None or len(values) != dims:
+        return None
+    vector = [float(x) for x in values]  # numpy floats are not JSON
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    return vector if norm > 0 and math.isfinite(norm) else None
+
+
+def to_source(doc: ListingDocument, dims: int = EMBEDDING_DIMS) -> dict[str, Any]:
+    """The stored document: every field, plus the content hash ``content_hashes`` reads."""
+    source = {name: _json(value) for name, value in asdict(doc).items() if value is not None}
+    source.pop("embedding", None)
+    if (vector := usable_vector(doc.embedding, dims)) is not None:
+        source["embedding"] = vector
+    source["content_hash"] = doc.content_hash()
+    return source
+
+
+class ElasticsearchBackend:
+    """``search.backends.base.SearchBackend`` on an Elasticsearch cluster."""
+
+    def __init__(self, url: str, prefix: str = "est", *, client: Elasticsearch | None = None,
+                 request_timeout: float = 10.0, dims: int = EMBEDDING_DIMS) -> None:
+        self.es = client or Elasticsearch(url, request_timeout=request_timeout)
+        self.prefix = prefix
+        self.dims = dims
+        self._english: bool | None = None  # detected once, on first use
+
+    # -- names -------------------------------------------------------------------------
+
+    def alias(self, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+        return f"{self.prefix}-{kind}"
+
+    def _new_index_name(self, kind: str) -> str:
+        return f"{self.alias(kind)}-{uuid.uuid4().hex[:12]}"
+
+    # -- index management --------------------------------------------------------------
+
+    @_unavailable_on_errors
+    def ensure_indices(self) -> None:
+        for kind in KINDS:
+            if not self.es.indices.exists_alias(name=self.alias(kind)):
+                # Creating the index together with its alias makes both appear at once.
+                self._create_index(kind, with_alias=True)
+
+    def _create_index(self, kind: str, *, with_alias: bool, loading: bool = False) -> str:
+        name = self._new_index_name(kind)
+        settings: dict[str, Any] = {
+            # Listings number in the thousands: one shard keeps BM25 statistics exact.
+            "number_of_shards": 1,
+        }
+        if loading:
+            settings["refresh_interval"] = "-1"  # no refreshes while bulk loading
+        self.es.indices.create(
+            index=name, settings=settings,
+            mappings=mappings(english=self.english_available(), dims=self.dims),
+            aliases={self.alias(kind): {}} if with_alias else None,
+        )
+        return name
+
+    def english_available(self) -> bool:
+        """Whether the cluster has the ``english`` analyzer (analysis-common module).
+
+        The minimal test distribution lacks it; production images have it.
+        """
+        if self._english is None:
+            try:
+                self.es.indices.analyze(analyzer="english", text="running")
+                self._english = True
+            except BadRequestError:  # "failed to find global analyzer [english]"
+                self._english = False
+        return self._english
+
+    def _indices_behind(self, alias: str) -> list[str]:
+        try:
+            return sorted(self.es.indices.get_alias(name=alias))
+        except NotFoundError:
+            return []
+
+    @_unavailable_on_errors
+    def rebuild(self, kind: str, documents: Iterable[ListingDocument]) -> int:
+        alias = self.alias(kind)
+        new = self._create_index(kind, with_alias=False, loading=True)
+        try:
+            count = self._bulk_load(new, documents)
+            # null restores the default interval; the refresh makes the load visible at once.
+            self.es.indices.put_settings(index=new, settings={"refresh_interval": None})
+            self.es.indices.refresh(index=new)
+        except BaseException:
+            # Leave no half-loaded index behind; a failing cleanup must not mask the cause.
+            with contextlib.suppress(ApiError, TransportError):
+                self.es.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        old = self._indices_behind(alias)
+        # One update_aliases call is atomic: searches see the old index or the new, never none.
+        actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+        actions.append({"add": {"index": new, "alias": alias}})
+        self.es.indices.update_aliases(actions=actions)
+        if old:
+            self.es.indices.delete(index=",".join(old), ignore_unavailable=True)
+        return count
+
+    def _bulk_load(self, index: str, documents: Iterable[ListingDocument]) -> int:
+        actions = ({"_index": index, "_id": str(doc.id), "_source": to_source(doc, self.dims)}
+                   for doc in documents)
+        return sum(ok for ok, _ in helpers.streaming_bulk(self.es, actions, chunk_size=500))
+
+    @_unavailable_on_errors
+    def drop(self) -> None:
+        # Resolve names first and delete them explicitly: production clusters keep
+        # action.destructive_requires_name on, which refuses wildcard deletes.
+        patterns = [p for kind in KINDS for p in (self.alias(kind), f"{self.alias(kind)}-*")]
+        found = self.es.indices.get(index=",".join(patterns), expand_wildcards="all",
+                                    ignore_unavailable=True, allow_no_indices=True)
+        if found:
+            self.es.indices.delete(index=",".join(sorted(found)), ignore_unavailable=True)
+
+    # -- writes ------------------------------------------------------------------------
+
+    @_unavailable_on_errors
+    def upsert(self, kind: str, documents: Sequence[ListingDocument]) -> None:
+        alias = self.alias(kind)
+        actions = [{"_index": alias, "_id": str(doc.id), "_source": to_source(doc, self.dims)}
+                   for doc in documents]
+        # require_alias: a write before ensure_indices must fail, not auto-create a concrete
+        # index under the alias's name with guessed mappings.
+        helpers.bulk(self.es, actions, require_alias=True)
+
+    @_unavailable_on_errors
+    def delete(self, kind: str, ids: Sequence[int]) -> None:
+        actions = [{"_op_type": "delete", "_index": self.alias(kind), "_id": str(id_)}
+                   for id_ in ids]
+        helpers.bulk(self.es, actions, ignore_status=(404,))  # unknown ids are fine
+
+    @_unavailable_on_errors
+    def refresh(self, kind: str) -> None:
+        self.es.indices.refresh(index=self.alias(kind))
+
+    @_unavailable_on_errors
+    def content_hashes(self, kind: str) -> dict[int, str]:
+        query = {"query": {"match_all": {}}, "_source": ["content_hash"]}
+        return {int(hit["_id"]): hit["_source"].get("content_hash", "")
+                for hit in helpers.scan(self.es, query=query, index=self.alias(kind))}
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _text_fields(self) -> list[str]:
+        """Fields with boosts for multi_match, including the stemmed subfields if any."""
+        fields = [f"{name}^{boost:g}" for name, boost in TEXT_FIELDS.items()]
+        if self.english_available():
+            fields += [f"{name}.{ENGLISH}^{boost:g}" for name, boost in TEXT_FIELDS.items()]
+        return fields
+
+    def _highlight(self) -> dict[str, Any]:
+        # A title is short: return it whole rather than as a fragment.
+        fields: dict[str, Any] = {name: {} for name in TEXT_FIELDS}
+        fields["title"] = {"number_of_fragments": 0}
+        if self.english_available():
+            fields.update({f"{name}.{ENGLISH}": dict(opts) for name, opts in fields.items()})
+        # encoder "html" escapes the text around the tags, as the local backend does, so
+        # templates may render fragments with |safe.
+        return {**HIGHLIGHT_TAGS, "encoder": "html", "fields": fields}
+
+    @_unavailable_on_errors
+    def text_search(self, kind: str, text: str, filters: Filters, *, size: int = 10,
+                    offset: int = 0, sort: str = "relevance", facets: bool = False,
+                    highlight: bool = True) -> SearchResult:
+        if sort not in ("relevance", "newest"):
+            raise ValueError(f"unknown sort {sort!r}")
+        text = text.strip()
+        # best_fields scores a document by its best field (plus a little of the others), so
+        # a word in the title outranks the same word in the description, and the stemmed
+        # .en copy of a field does not count the same match twice.
+        must = ({"multi_match": {"query": text, "fields": self._text_fields(),
+                                 "type": "best_fields", "tie_breaker": 0.3}}
+                if text else {"match_all": {}})
+        query = self._filtered(filters)
+        query["bool"]["must"] = [must]
+        newest = {"published_at": {"order": "desc", "missing": "_last"}}
+        # The trailing keys make ties (every hit of an empty query) page deterministically.
+        order = [newest, "_score"] if sort == "newest" else ["_score", newest]
+        response = self.es.search(
+            index=self.alias(kind), query=query, size=max(size, 0), from_=max(offset, 0),
+            sort=[*order, {"id": "desc"}], track_scores=True, track_total_hits=True,
+            source=False,
+            highlight=self._highlight() if highlight and text else None,
+            aggs=self._facet_aggs() if facets else None,
+        )
+        return SearchResult(hits=[self._hit(h) for h in response["hits"]["hits"]],
+                            total=response["hits"]["total"]["value"],
+                            facets=self._facets(response) if facets else {})
+
+    @_unavailable_on_errors
+    def knn_search(self, kind: str, vector: Sequence[float], filters: Filters, *,
+                   size: int = 10) -> SearchResult:
+        query_vector = usable_vector(vector, self.dims)
+        if size <= 0 or query_vector is None:
+            return SearchResult([], 0, {})  # Elasticsearch would answer 400; nothing is near
+        knn = {"field": "embedding", "query_vector": query_vector, "k": size,
+               # More candidates than k makes the approximate (HNSW) search close to exact.
+               "num_candidates": min(10_000, max(100, size * 10)),
+               # Filtering inside knn keeps k hits; a post-filter could leave fewer.
+               "filter": self._filtered(filters)}
+        response = self.es.search(index=self.alias(kind), knn=knn, size=size, source=False)
+        hits = [Hit(id=int(h["_id"]), score=self._cosine(h["_score"]))
+                for h in response["hits"]["hits"]]
+        return SearchResult(hits=hits, total=response["hits"]["total"]["value"])
+
+    @staticmethod
+    def _cosine(score: float) -> float:
+        # With similarity "cosine" Elasticsearch scores (1 + cos) / 2 to keep scores positive.
+        return 2.0 * score - 1.0
+
+    @staticmethod
+    def _filtered(filters: Filters) -> dict[str, Any]:
+        """A bool query holding the hard filters (no scoring)."""
+        clauses: list[dict[str, Any]] = []
+        for values, field in ((filters.sectors, "sectors"), (filters.countries, "countries"),
+                              (filters.bases, "base")):
+            if values:
+                clauses.append({"terms": {field: list(values)}})  # any of
+        if filters.min_trl is not None:
+            clauses.append({"range": {"trl": {"gte": filters.min_trl}}})
+        if filters.accepts_trl is not None:
+            # A need with no minimum accepts any TRL (as in the local backend).
+            clauses.append(_missing_or("min_trl", {"lte": filters.accepts_trl}))
+        # All of: one clause per certification.
+        clauses += [{"term": {"certifications": c}} for c in filters.certifications]
+        if filters.live_only:
+            clauses += ElasticsearchBackend._live(filters.now or datetime.now(UTC))
+        must_not = [{"ids": {"values": [str(i) for i in filters.exclude_ids]}}] \
+            if filters.exclude_ids else []
+        return {"bool": {"filter": clauses, "must_not": must_not}}
+
+    @staticmethod
+    def _live(now: datetime) -> list[dict[str, Any]]:
+        # Mirrors ListingDocument.is_live: published, and no expiry or an expiry still ahead.
+        return [{"term": {"status": "published"}},
+                _missing_or("expires_at", {"gt": now.isoformat()})]
+
+    @staticmethod
+    def _hit(raw: dict[str, Any]) -> Hit:
+        highlights: dict[str, list[str]] = {}
+        # Fold "title.en" fragments into "title": callers know only the document's fields.
+        # Sorting puts "title" before "title.en", so the unstemmed fragments win.
+        for field, fragments in sorted(raw.get("highlight", {}).items()):
+            highlights.setdefault(field.split(".")[0], fragments)
+        return Hit(id=int(raw["_id"]), score=raw.get("_score") or 0.0, highlights=highlights)
+
+    @staticmethod
+    def _facet_aggs() -> dict[str, Any]:
+        return {name: {"terms": {"field": field, "size": FACET_SIZE}}
+                for name, field in FACET_FIELDS.items()}
+
+    @staticmethod
+    def _facets(response: Any) -> dict[str, dict[str, int]]:
+        # str(): trl buckets have numeric keys, facets are keyed by strings ("8").
+        return {name: {str(b["key"]): b["doc_count"] for b in agg["buckets"]}
+                for name, agg in response["aggregations"].items()}

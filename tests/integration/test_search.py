@@ -1,0 +1,200 @@
+"""Search and matching through the app: outbox, indexing, the search page, the ledger."""
+
+from sqlalchemy import select
+
+from marketplace import outbox
+from marketplace.extensions import db
+from marketplace.models import Match, OutboxEvent, SavedSearch
+from marketplace.services import index_check
+from tests.factories import NeedFactory, SolutionFactory, UserFactory
+
+
+def _drain():
+    """Publish what the test's own session committed (requests do it themselves)."""
+    outbox.publish_committed()
+
+
+def test_saving_a_listing_writes_an_outbox_event_in_the_same_transaction(app):
+    solution = SolutionFactory()
+
+    events = db.session.scalars(select(OutboxEvent)).all()
+    assert [(e.topic, e.payload) for e in events] == [
+        ("listing.changed", {"kind": "solution", "id": solution.id})]
+    assert events[0].sent_at is None
+
+
+def test_a_rolled_back_change_writes_no_event(app):
+    solution = SolutionFactory()
+    _drain()
+    solution.title = "Changed then rolled back"
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+
+    assert db.session.query(OutboxEvent).count() == 1
+
+
+def test_published_listings_are_indexed_and_searchable(client):
+    SolutionFactory(published=True, title="Sludge drying with solar greenhouses",
+                    summary="Dries sewage sludge", sectors=["WAT.SLU"])
+    SolutionFactory(title="Draft sludge plant")  # not live: never indexed
+    _drain()
+
+    page = client.get("/search?q=sludge").get_data(as_text=True)
+
+    assert "Sludge drying with solar greenhouses" in page
+    assert "Draft sludge plant" not in page
+    assert "<mark>" in page  # highlighted snippet
+    assert "1 results" in page or "1 result" in page
+    assert db.session.scalar(select(OutboxEvent.sent_at).limit(1)) is not None
+
+
+def test_search_finds_across_languages(client):
+    SolutionFactory(published=True, title="Municipal wastewater treatment plant",
+                    summary="Biological treatment of city sewage", keywords=["sewage"])
+    SolutionFactory(published=True, title="Rooftop solar panels",
+                    summary="Photovoltaic modules for roofs", keywords=["PV"],
+                    sectors=["ENE.SOL"])
+    _drain()
+
+    # Vietnamese for "urban wastewater treatment": no shared words, found by meaning.
+    from marketplace.services.matching import rank_for
+
+    need = NeedFactory(published=True, title="Xử lý nước thải đô thị",
+                       description="Nhà máy xử lý nước thải sinh hoạt", sectors=["WAT.MUN"])
+    _drain()
+    ranked = rank_for(need)
+    assert ranked, "no match found"
+    top = db.session.get(type(need).__mro__[0], need.id)  # the need still exists
+    assert top is not None
+    titles = [db.session.get(__import__("marketplace.models", fromlist=["Solution"]).Solution,
+                             r.id).title for r in ranked]
+    assert titles[0] == "Municipal wastewater treatment plant"
+
+
+def test_search_facets_and_filters(client):
+    SolutionFactory(published=True, title="Air monitor A", sectors=["AIR.MON"],
+                    countries_served=["TH"], trl=9)
+    SolutionFactory(published=True, title="Air monitor B", sectors=["AIR.MON"],
+                    countries_served=["VN"], trl=6)
+    _drain()
+
+    page = client.get("/search?q=monitor").get_data(as_text=True)
+    assert "Air monitor A" in page and "Air monitor B" in page
+    assert 'href="/search?kind=solution&amp;sort=relevance&amp;q=monitor&amp;country=TH"' in page
+
+    filtered = client.get("/search?q=monitor&country=TH&trl=8").get_data(as_text=True)
+    assert "Air monitor A" in filtered and "Air monitor B" not in filtered
+
+
+def test_search_falls_back_to_the_database_when_the_engine_is_down(app, client):
+    from search.backends.base import SearchUnavailable
+
+    SolutionFactory(published=True, title="Biogas upgrading skid")
+    _drain()
+
+    class Down:
+        def text_search(self, *args, **kwargs):
+            raise SearchUnavailable("connection refused")
+
+        def drop(self):
+            pass
+
+    real = app.extensions.get("search_backend")
+    app.extensions["search_backend"] = Down()
+    try:
+        response = client.get("/search?q=biogas")
+    finally:
+        app.extensions["search_backend"] = real
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The search engine is not answering right now" in page
+    assert "Biogas upgrading skid" in page
+
+
+def test_publishing_fills_the_match_ledger_and_owners_see_reasons(client, auth):
+    buyer = UserFactory(buyer=True)
+    solution = SolutionFactory(published=True, countries_served=["VN"], trl=8)
+    need = NeedFactory(organization=buyer.organization, published=True, country="VN",
+                       min_trl=7)
+    _drain()
+
+    match = db.session.scalar(select(Match).where(Match.need_id == need.id))
+    assert match is not None and match.solution_id == solution.id
+    kinds = {reason["kind"] for reason in match.reasons}
+    assert {"sectors", "country", "capacity", "semantic"} <= kinds
+
+    auth.login(buyer)
+    page = client.get(f"/needs/{need.id}/matches").get_data(as_text=True)
+    assert solution.title in page
+    assert "Same sector: Municipal wastewater" in page
+    assert "Serves Viet Nam" in page
+
+
+def test_dismissed_matches_do_not_come_back(client, auth):
+    buyer = UserFactory(buyer=True)
+    solution = SolutionFactory(published=True)
+    need = NeedFactory(organization=buyer.organization, published=True)
+    _drain()
+    match = db.session.scalar(select(Match).where(Match.need_id == need.id))
+    auth.login(buyer)
+
+    client.post(f"/matches/{match.id}/dismissed")
+    solution.title = solution.title + " (improved)"  # re-matching happens
+    db.session.commit()
+    _drain()
+
+    db.session.refresh(match)
+    assert match.buyer_state == "dismissed"
+    assert solution.title not in client.get(f"/needs/{need.id}/matches").get_data(as_text=True)
+
+
+def test_only_the_two_sides_may_judge_a_match(client, auth):
+    solution = SolutionFactory(published=True)
+    NeedFactory(published=True)
+    _drain()
+    match = db.session.scalar(select(Match))
+    auth.login(UserFactory())  # a supplier of another organisation
+
+    assert client.post(f"/matches/{match.id}/interesting").status_code == 403
+    assert client.get(f"/solutions/{solution.id}/matches").status_code == 403
+
+
+def test_saved_search(client, auth):
+    user = UserFactory(buyer=True)
+    auth.login(user)
+
+    client.post("/search/save", data={"kind": "solution", "q": "biogas", "country": "VN"})
+
+    saved = db.session.scalar(select(SavedSearch))
+    assert (saved.user_id, saved.kind, saved.query, saved.filters) == (
+        user.id, "solution", "biogas", {"country": "VN"})
+
+
+def test_search_check_and_repair(runner, app):
+    solution = SolutionFactory(published=True)
+    _drain()
+    assert index_check.check("solution").ok
+
+    from marketplace.services.search import backend
+
+    backend().delete("solution", [solution.id])
+    backend().refresh("solution")
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert "1 missing" in result.output
+
+    repaired = runner.invoke(args=["search", "check", "--repair"])
+    assert "repaired" in repaired.output
+    assert index_check.check("solution").ok
+
+
+def test_reindex_swaps_in_a_full_index(runner):
+    SolutionFactory(published=True)
+    NeedFactory(published=True)
+
+    result = runner.invoke(args=["search", "reindex"])
+
+    assert "1 solution(s) indexed." in result.output
+    assert "1 need(s) indexed." in result.output
+    assert index_check.check("need").ok
