@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 export FLASK_APP := marketplace
 
 PG_TEST_URL ?= postgresql+psycopg://est:est@127.0.0.1:5432/est_test
+ES_TEST_URL ?= http://127.0.0.1:9200
+export TEST_ELASTICSEARCH_URL := $(ES_TEST_URL)
 
 .PHONY: install run test test-sqlite test-postgres services lint translations clean
 
@@ -26,17 +28,21 @@ run: install
 services:
 	bash .ci/services.sh start
 
-## Every test, against SQLite and then against PostgreSQL.
+## Every test, against SQLite and then against PostgreSQL, with a real Elasticsearch.
+## Elasticsearch is stopped at the end, pass or fail.
 test: install services
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	bash .ci/elasticsearch.sh start
+	status=0; $(MAKE) --no-print-directory test-sqlite test-postgres || status=$$?; \
+	  bash .ci/elasticsearch.sh stop; exit $$status
 
 test-sqlite: install
-	@echo "=== tests on SQLite ==="
+	@echo "=== tests on SQLite (and the search backend contract) ==="
 	$(BIN)/pytest -q
 
+# The backend contract does not touch the database: it ran once already.
 test-postgres: install
 	@echo "=== tests on PostgreSQL ==="
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q --ignore=tests/contract
 
 lint: install
 	$(BIN)/ruff check marketplace search workers tests bench
