@@ -26,8 +26,11 @@ class RankingSettings:
     # kNN is the stronger retriever on its own (it also works across languages), so its
     # ranks count for more.  Measured with `flask eval-ranking`; see bench/RESULTS.md.
     text_weight: float = 1.0
-    semantic_weight: float = 1.0
+    semantic_weight: float = 2.0
     fit_weight: float = 0.01  # structured fit can reorder close calls, not bury relevance
+    # "rrf" fuses ranks; "convex" mixes min-max normalised scores (text_weight and
+    # semantic_weight are then the mixing weights).
+    fusion: str = "rrf"
 
 
 @dataclass
@@ -66,6 +69,20 @@ def reciprocal_rank_fusion(ranked_lists: Sequence[tuple[Sequence[int], float]],
     return fused
 
 
+def convex_fusion(scored_lists: Sequence[tuple[Sequence[Hit], float]]) -> dict[int, float]:
+    """Weighted sum of scores min-max normalised per list; absent from a list counts 0."""
+    fused: dict[int, float] = {}
+    for hits, weight in scored_lists:
+        if not hits:
+            continue
+        scores = [hit.score for hit in hits]
+        low, high = min(scores), max(scores)
+        span = (high - low) or 1.0
+        for hit in hits:
+            fused[hit.id] = fused.get(hit.id, 0.0) + weight * (hit.score - low) / span
+    return fused
+
+
 def matched_terms(highlights: dict[str, list[str]]) -> list[str]:
     """The distinct words the highlighter marked, in the order first seen."""
     seen: dict[str, str] = {}
@@ -94,9 +111,12 @@ class Matcher:
                                              highlight=True).hits if query.text.strip() else []
         knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
                                            size=s.depth).hits
-        fused = reciprocal_rank_fusion(
-            [([h.id for h in text_hits], s.text_weight),
-             ([h.id for h in knn_hits], s.semantic_weight)], k=s.rrf_k)
+        if s.fusion == "convex":
+            fused = convex_fusion([(text_hits, s.text_weight), (knn_hits, s.semantic_weight)])
+        else:
+            fused = reciprocal_rank_fusion(
+                [([h.id for h in text_hits], s.text_weight),
+                 ([h.id for h in knn_hits], s.semantic_weight)], k=s.rrf_k)
         matches = self._combine(fused, text_hits, knn_hits)
         if query.seeker is not None and documents is not None and matches:
             self._apply_fit(query.seeker, matches, documents([m.id for m in matches]))

@@ -7,6 +7,8 @@ listings others may see but not change are 403.
 
 import pytest
 
+from marketplace.extensions import db
+from marketplace.models import Match
 from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 LOGIN = "login"  # anonymous users are sent to the sign-in page
@@ -19,14 +21,20 @@ def world():
     buyer = UserFactory(buyer=True, email="owner-buyer@example.org")
     other_buyer = UserFactory(buyer=True, email="other-buyer@example.org")
     staff = UserFactory(staff=True, email="staff@example.org")
+    published_solution = SolutionFactory(organization=supplier.organization, published=True)
+    published_need = NeedFactory(organization=buyer.organization, published=True)
+    match = Match(need=published_need, solution=published_solution, score=1.0, reasons=[])
+    db.session.add(match)
+    db.session.commit()
     return {
+        "match": match,
         "users": {"anonymous": None, "supplier": supplier, "other_supplier": other_supplier,
                   "buyer": buyer, "other_buyer": other_buyer, "staff": staff},
         "draft_solution": SolutionFactory(organization=supplier.organization),
-        "published_solution": SolutionFactory(organization=supplier.organization, published=True),
+        "published_solution": published_solution,
         "pending_solution": SolutionFactory(organization=supplier.organization, pending=True),
         "draft_need": NeedFactory(organization=buyer.organization),
-        "published_need": NeedFactory(organization=buyer.organization, published=True),
+        "published_need": published_need,
         "pending_need": NeedFactory(organization=buyer.organization, pending=True),
         "org": OrganizationFactory(),
     }
@@ -99,6 +107,18 @@ MATRIX = [
     ("GET", "/staff/outbox", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
     ("GET", "/staff/outbox/nothing-here", dict(anonymous=LOGIN, supplier=403, staff=404)),
     ("POST", "/verify/resend", dict(anonymous=LOGIN, supplier=302)),
+    ("GET", "/search", dict(anonymous=200, supplier=200, staff=200)),
+    ("GET", "/search?kind=need&q=water", dict(anonymous=200, buyer=200)),
+    ("POST", "/search/save", dict(anonymous=LOGIN, supplier=302, buyer=302)),
+    ("GET", "/solutions/{published_solution}/matches",
+     dict(anonymous=LOGIN, supplier=200, other_supplier=403, buyer=403, staff=403)),
+    ("GET", "/solutions/{draft_solution}/matches", dict(other_supplier=404, supplier=200)),
+    ("GET", "/needs/{published_need}/matches",
+     dict(anonymous=LOGIN, buyer=200, other_buyer=403, supplier=403)),
+    ("POST", "/matches/{match}/interesting",
+     dict(anonymous=LOGIN, supplier=302, buyer=302, other_supplier=403, other_buyer=403,
+          staff=403)),
+    ("POST", "/matches/{match}/dismissed", dict(anonymous=LOGIN, other_buyer=403, buyer=302)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
@@ -129,7 +149,7 @@ def test_every_route_is_in_the_matrix(app):
     for method, path, _ in MATRIX:
         endpoint, _args = adapter.match(path.format_map({k: 1 for k in (
             "draft_solution", "published_solution", "pending_solution", "draft_need",
-            "published_need", "pending_need", "org")}), method=method)
+            "published_need", "pending_need", "org", "match")}).split("?")[0], method=method)
         covered.add(endpoint)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - covered - TESTED_ELSEWHERE == set()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from search.backends.local import LocalBackend, match_expression, render_fragment
+from search.backends.local import LocalBackend, match_expression, query_words, render_fragment
 from search.documents import Filters, ListingDocument
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -114,7 +114,7 @@ def test_punctuation_only_query_finds_nothing(backend):
 
 
 def test_match_expression_quotes_and_ors_distinct_words():
-    assert match_expression('Sludge, "sludge" & 污水') == '"Sludge" OR "污" OR "水"'
+    assert match_expression(query_words('Sludge, "sludge" & 污水')) == '"Sludge" OR "污" OR "水"'
 
 
 def test_highlights_are_escaped_and_cjk_marks_merge(backend):
@@ -167,3 +167,17 @@ def test_threads_can_write_and_search_at_once(backend):
 
     assert errors == []
     assert backend.text_search("solution", "biogas", Filters(now=NOW)).total == 80
+
+
+def test_long_queries_skip_words_most_documents_have(backend):
+    backend.rebuild("solution", [doc(1, "the biogas plant"), doc(2, "the solar farm"),
+                                 doc(3, "the wind farm")])
+    listing_as_query = "the biogas digester for the pig farm with a gas engine and the flare"
+
+    result = backend.text_search("solution", listing_as_query, Filters(now=NOW))
+
+    # "the" and "farm" are in at least half the listings, so BM25 gives them no weight.
+    assert ids(result) == [1]
+    assert result.hits[0].highlights == {"title": ["the <mark>biogas</mark> plant"]}
+    # A short query is what a person typed: every word counts, as in Elasticsearch.
+    assert backend.text_search("solution", "the farm", Filters(now=NOW)).total == 3

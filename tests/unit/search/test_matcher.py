@@ -43,7 +43,8 @@ def test_matched_terms_from_highlights():
 
 
 def test_matcher_fuses_and_explains():
-    matcher = Matcher(FakeBackend([1, 2], [2, 3]))
+    matcher = Matcher(FakeBackend([1, 2], [2, 3]),
+                      RankingSettings(text_weight=1.0, semantic_weight=1.0))
 
     results = matcher.rank("solution", MatchQuery("w", [0.0], Filters()), size=3)
 
@@ -113,3 +114,10 @@ def test_fit_reorders_close_calls():
                            documents=lambda ids: {i: docs[i] for i in ids})
 
     assert [r.id for r in results] == [2, 1]
+
+
+def test_convex_fusion_normalises_each_list():
+    from search.matcher import convex_fusion
+
+    fused = convex_fusion([([Hit(1, 20.0), Hit(2, 10.0)], 0.5), ([Hit(2, 0.9), Hit(3, 0.5)], 0.5)])
+    assert fused == {1: 0.5, 2: 0.5, 3: 0.0}
