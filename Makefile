@@ -49,7 +49,7 @@ lint: install
 
 ## Re-extract the interface strings and compile the catalogues (after editing .po files).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=.venv --ignore-dirs=tests -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=.venv --ignore-dirs=tests --ignore-dirs=bench -o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d marketplace/translations
 
