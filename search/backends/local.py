@@ -351,9 +351,10 @@ class LocalBackend:
                 self._bump(db, kind)
                 # Counted, not summed: an id may come twice and is stored once.
                 count = db.execute(f"SELECT count(*) FROM {kind}_docs").fetchone()[0]
+            # Give the old copy's pages back to the disk and empty the WAL the load filled.
             # executescript: through execute() this pragma frees a single page per call.
-            self._writer.executescript("PRAGMA incremental_vacuum;")
-            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # best effort if reading
+            db.executescript("PRAGMA incremental_vacuum;")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return count
 
     def drop(self) -> None:
@@ -393,9 +394,9 @@ class LocalBackend:
             rows = db.execute(f"{hits_sql} SELECT id, score, count(*) OVER () FROM hits "
                               f"ORDER BY {order} LIMIT ? OFFSET ?",
                               [*params, max(size, 0), max(offset, 0)]).fetchall()
-            total = rows[0][2] if rows else (
-                db.execute(f"{hits_sql} SELECT count(*) FROM hits", params).fetchone()[0]
-                if offset else 0)
+            # An empty page (size 0, or past the end) carries no window count: ask for it.
+            total = rows[0][2] if rows else db.execute(
+                f"{hits_sql} SELECT count(*) FROM hits", params).fetchone()[0]
             marks = (self._highlights(db, kind, expression, [r[0] for r in rows])
                      if highlight and expression and rows else {})
             counts = self._facets(db, hits_sql, params) if facets else {}
@@ -461,13 +462,13 @@ class LocalBackend:
                           (expression, json.dumps(ids)))
         result: dict[int, dict[str, list[str]]] = {}
         for rowid, *outputs in rows:
-            fields: dict[str, list[str]] = {}
+            by_field: dict[str, list[str]] = {}
             for column, output in zip(COLUMNS, outputs, strict=True):
                 parts = output.split(_KEYWORD_SEP) if column == "keywords" else [output]
                 marked = [render_fragment(p) for p in parts if _OPEN in p]
                 if marked:
-                    fields[column] = marked
-            result[rowid] = fields
+                    by_field[column] = marked
+            result[rowid] = by_field
         return result
 
     @staticmethod
@@ -504,9 +505,10 @@ class LocalBackend:
         where, params = _where(filters)
         with self._read() as db:
             ids, matrix = self._matrix(db, kind, query.size)
-            allowed = np.fromiter(
-                (row[0] for row in db.execute(f"SELECT d.id FROM {kind}_docs d WHERE {where}",
-                                              params)), dtype=np.int64)
+            # One string rather than a Python tuple per row: 10k rows cost 20 ms as tuples.
+            (joined,) = db.execute(f"SELECT group_concat(d.id) FROM {kind}_docs d "
+                                   f"WHERE {where}", params).fetchone()
+        allowed = np.array(joined.split(",") if joined else [], dtype=np.int64)
         # Score everything, then filter: cheaper than copying the kept rows of the matrix.
         # einsum, not @: BLAS's threaded gemv took 8 ms instead of 0.8 on a busy two-core
         # machine, and a threaded web server has no cores to spare for it anyway.

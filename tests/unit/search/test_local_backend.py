@@ -181,3 +181,23 @@ def test_long_queries_skip_words_most_documents_have(backend):
     assert result.hits[0].highlights == {"title": ["the <mark>biogas</mark> plant"]}
     # A short query is what a person typed: every word counts, as in Elasticsearch.
     assert backend.text_search("solution", "the farm", Filters(now=NOW)).total == 3
+
+
+def test_a_page_of_size_zero_still_counts_and_facets(backend):
+    backend.upsert("solution", [doc(1, "Biogas", base="yixing"), doc(2, "Biogas flare")])
+    result = backend.text_search("solution", "biogas", Filters(now=NOW), size=0, facets=True)
+    assert result.hits == [] and result.total == 2
+    assert result.facets["base"] == {"yixing": 1}
+
+
+def test_rebuild_gives_the_old_copy_back_to_the_disk(backend):
+    docs = [doc(i, f"Biogas plant number {i}", description="word " * 200) for i in range(300)]
+    backend.upsert("solution", docs)
+
+    def on_disk():
+        return sum(os.path.getsize(backend.path + end) for end in ("", "-wal")
+                   if os.path.exists(backend.path + end))
+
+    before = on_disk()
+    backend.rebuild("solution", docs)
+    assert on_disk() < before * 1.2
