@@ -27,9 +27,20 @@ def demo_seed(if_empty: bool) -> None:
         return
     logins = demo.seed()
     db.session.commit()
+    _index_and_match_everything()
     click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})")
     for role, email in logins:
         click.echo(f"  {role:<9} {email}")
+
+
+def _index_and_match_everything() -> None:
+    from marketplace import outbox
+    from marketplace.services.matching import rebuild_all
+
+    outbox.mark_committed_as_handled()
+    db.session.remove()  # start the bulk work on an empty session
+    indexed, matches = rebuild_all()
+    click.echo(f"{indexed} listings indexed, {matches} matches in the ledger.")
 
 
 @listings_cli.command("expire")

@@ -89,11 +89,30 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(NEW_EVENTS_KEY, None)
 
 
-def publish_committed() -> None:
-    """Hand events committed by this session to the publisher."""
+def publish_committed(*, fresh_session: bool = False) -> None:
+    """Hand events committed by this session to the publisher.
+
+    ``fresh_session`` starts the handlers on an empty session: after a big unit of work (the
+    demo seed) every commit would otherwise expire and reload thousands of objects.
+    """
     event_ids = db.session.info.pop("outbox_to_publish", [])
     if event_ids:
+        if fresh_session:
+            db.session.remove()
         publish(event_ids)
+
+
+def mark_committed_as_handled() -> int:
+    """For bulk loads that index and match everything themselves afterwards: the events this
+    session committed are marked handled instead of being handled one by one."""
+    from sqlalchemy import update
+
+    event_ids = db.session.info.pop("outbox_to_publish", [])
+    if event_ids:
+        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                           .values(sent_at=utcnow()))
+        db.session.commit()
+    return len(event_ids)
 
 
 def publish(event_ids: list[int]) -> None:
@@ -152,4 +171,4 @@ def init_app(app: Flask, publisher: Publisher) -> None:
     @app.teardown_appcontext
     def _publish_at_teardown(exc):
         if exc is None:
-            publish_committed()
+            publish_committed(fresh_session=True)
