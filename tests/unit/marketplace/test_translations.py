@@ -15,7 +15,8 @@ def _strings_in_source(tmp_path) -> set[str]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-o", str(pot), "--ignore-dirs=.venv", "--ignore-dirs=tests", "--ignore-dirs=bench", "."],
+         "-k", "_l", "-o", str(pot), "--ignore-dirs=.venv", "--ignore-dirs=tests",
+         "--ignore-dirs=bench", "."],
         cwd=ROOT, check=True, capture_output=True,
     )
     with pot.open("rb") as handle:
