@@ -94,8 +94,12 @@ def _app_context(request):
         message.unlink()
 
 
+# A pure cache keyed by content: keeping it between tests saves recomputing embeddings.
+KEPT_TABLES = {"embedding_cache"}
+
+
 def _empty_tables() -> None:
-    tables = [t for t in db.metadata.sorted_tables]
+    tables = [t for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)
