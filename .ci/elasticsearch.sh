@@ -163,11 +163,16 @@ print_logs() {
   done
 }
 
+# Marks, in this checkout, that this checkout started the node: `stop` then stops only a node
+# it started, never one another checkout or a developer left running.
+OWNER_MARK="$CACHE/started-es-$ES_PORT"
+
 start() {
   if healthy; then
     log "something already answers on 127.0.0.1:$ES_PORT; leaving it alone"
     exit 0
   fi
+  rm -f "$OWNER_MARK"
   local started=$SECONDS
   ensure_java
   ensure_distribution
@@ -191,9 +196,15 @@ start() {
     sleep 1
   done
   log "ready on http://127.0.0.1:$ES_PORT in $((SECONDS - started)) s (pid $(cat "$PID_FILE"))"
+  touch "$OWNER_MARK"
 }
 
 stop() {
+  if [ ! -f "$OWNER_MARK" ]; then
+    log "this checkout did not start Elasticsearch on port $ES_PORT; leaving it running"
+    return
+  fi
+  rm -f "$OWNER_MARK"
   if [ ! -s "$PID_FILE" ]; then
     log "no pidfile at $PID_FILE; nothing to stop"
     return
