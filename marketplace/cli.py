@@ -77,20 +77,10 @@ def users_create_staff(email: str, name: str, admin: bool, password: str) -> Non
 @search_cli.command("reindex")
 def search_reindex() -> None:
     """Build new indices from the database and swap them in, with no downtime."""
-    from tqdm import tqdm
-
     from marketplace.services import indexing
-    from marketplace.services.search import backend
 
     for kind in ("solution", "need"):
-        with tqdm(desc=f"Indexing {kind}s", unit="doc") as progress:
-            def documents(kind=kind, progress=progress):
-                for batch in indexing.live_documents(kind):
-                    yield from batch
-                    progress.update(len(batch))
-
-            count = backend().rebuild(kind, documents())
-        click.echo(f"{count} {kind}(s) indexed.")
+        click.echo(f"{indexing.rebuild_index(kind)} {kind}(s) indexed.")
 
 
 @search_cli.command("check")

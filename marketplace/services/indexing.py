@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.constants import CAPACITY_UNITS
 from marketplace.extensions import db
@@ -134,3 +134,23 @@ def live_documents(kind: str, batch_size: int = 200) -> Iterator[list[ListingDoc
         chunk = db.session.scalars(select(cls).where(cls.id.in_(ids[start:start + batch_size])))
         yield with_embeddings([to_document(listing) for listing in chunk])
         db.session.commit()
+
+
+def rebuild_index(kind: str) -> int:
+    """Load every live listing of ``kind`` into a new index and swap it in, with a progress
+    bar.  Returns how many were indexed."""
+    from tqdm import tqdm
+
+    from marketplace.services.search import backend
+
+    cls = LISTING_CLASSES[kind]
+    total = db.session.scalar(select(func.count()).select_from(cls).where(live_filter(cls)))
+    with tqdm(total=total, desc=f"Indexing {kind}s", unit="listing") as progress:
+        def documents() -> Iterator[ListingDocument]:
+            for batch in live_documents(kind):
+                yield from batch
+                progress.update(len(batch))
+
+        count = backend().rebuild(kind, documents())
+    backend().refresh(kind)
+    return count

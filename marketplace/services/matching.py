@@ -94,11 +94,7 @@ def rebuild_all() -> tuple[int, int]:
 
     from marketplace.services.listings import live_filter
 
-    indexed = 0
-    for kind in ("solution", "need"):
-        indexed += backend().rebuild(kind, (doc for batch in indexing.live_documents(kind)
-                                            for doc in batch))
-        backend().refresh(kind)
+    indexed = sum(indexing.rebuild_index(kind) for kind in ("solution", "need"))
     need_cls = LISTING_CLASSES["need"]
     need_ids = list(db.session.scalars(select(need_cls.id).where(live_filter(need_cls))))
     matches = 0

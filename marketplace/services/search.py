@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -12,7 +13,8 @@ from marketplace.services import browse
 from marketplace.services.listings import LISTING_CLASSES
 from marketplace.taxonomy import taxonomy
 from search.backends.base import SearchBackend, SearchUnavailable
-from search.documents import Filters, SearchResult
+from search.documents import FACETS, Filters, SearchResult
+from search.matcher import Matcher, MatchQuery
 
 PER_PAGE = 20
 
@@ -75,8 +77,12 @@ def _filters(args: browse.Filters, kind: str) -> Filters:
 
 def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relevance"
            ) -> SearchPage:
-    """Full-text search with facets.  If the engine is down, fall back to the database."""
+    """Search with facets: hybrid (words and meaning) when ranking by relevance, so a query in
+    any language finds listings written in another.  If the engine is down, fall back to
+    the database."""
     try:
+        if args.q and sort == "relevance":
+            return _hybrid(kind, args, page)
         result: SearchResult = backend().text_search(
             kind, args.q, _filters(args, kind), size=PER_PAGE, offset=(page - 1) * PER_PAGE,
             sort=sort, facets=True, highlight=True)
@@ -87,6 +93,41 @@ def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relev
     return SearchPage(kind=kind, listings=rows, total=result.total, page=page,
                       facets=_sorted_facets(result.facets),
                       highlights={hit.id: hit.highlights for hit in result.hits})
+
+
+HYBRID_DEPTH = 100
+
+
+def _hybrid(kind: str, args: browse.Filters, page: int) -> SearchPage:
+    """The matcher's ranking for a typed query; facets are counted over what it found."""
+    from marketplace.services import indexing
+    from marketplace.services.matching import MIN_SIMILARITY, ranking_settings
+
+    vector = indexing.embed_texts([args.q], role="query")[0]
+    ranked = Matcher(backend(), ranking_settings()).rank(
+        kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH)
+    # Nearest neighbours always exist: keep only word matches and close meanings.
+    ranked = [m for m in ranked if m.text_rank is not None or (m.similarity or 0) >= MIN_SIMILARITY]
+    rows = _load(kind, [m.id for m in ranked])
+    start = (page - 1) * PER_PAGE
+    return SearchPage(kind=kind, listings=rows[start:start + PER_PAGE], total=len(rows),
+                      page=page, facets=_sorted_facets(_count_facets(rows)),
+                      highlights={m.id: m.highlights for m in ranked})
+
+
+def _count_facets(rows: list) -> dict[str, dict[str, int]]:
+    from marketplace.services import indexing
+
+    counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+    for row in rows:
+        doc = indexing.to_document(row)
+        counts["sector"].update(doc.sectors)
+        counts["country"].update(doc.countries)
+        counts["base"].update([doc.base] if doc.base else [])
+        trl = doc.trl if doc.kind == "solution" else doc.min_trl
+        counts["trl"].update([str(trl)] if trl else [])
+        counts["certification"].update(doc.certifications)
+    return {name: dict(counter) for name, counter in counts.items() if counter}
 
 
 def _load(kind: str, ids: list[int]) -> list:

@@ -193,3 +193,18 @@ def test_reindex_swaps_in_a_full_index(runner):
     assert "1 solution(s) indexed." in result.output
     assert "1 need(s) indexed." in result.output
     assert index_check.check("need").ok
+
+
+def test_the_search_box_works_in_any_language(client):
+    SolutionFactory(published=True, title="Municipal wastewater treatment plant",
+                    summary="Biological treatment of city sewage", keywords=["sewage"])
+    SolutionFactory(published=True, title="Rooftop solar panels",
+                    summary="Photovoltaic modules for roofs", keywords=["PV"],
+                    sectors=["ENE.SOL"])
+    _drain()
+
+    page = client.get("/search?q=xử lý nước thải").get_data(as_text=True)
+
+    assert "Municipal wastewater treatment plant" in page
+    assert "Rooftop solar panels" not in page  # not close enough in meaning
+    assert "Municipal wastewater" in page.split("class=\"facets\"")[1]  # facet counted
