@@ -57,7 +57,24 @@ class UserFactory(Base):
         unverified = factory.Trait(email_verified_at=None)
 
 
-class SolutionFactory(Base):
+class ListingFactory(Base):
+    """What solutions and needs share: their life-cycle states."""
+
+    class Meta:
+        abstract = True
+
+    status = "draft"
+
+    class Params:
+        published = factory.Trait(
+            status="published",
+            published_at=factory.LazyFunction(utcnow),
+            expires_at=factory.LazyFunction(lambda: utcnow() + timedelta(days=365)),
+        )
+        pending = factory.Trait(status="pending", submitted_at=factory.LazyFunction(utcnow))
+
+
+class SolutionFactory(ListingFactory):
     class Meta:
         model = Solution
 
@@ -74,18 +91,9 @@ class SolutionFactory(Base):
     certifications = factory.LazyFunction(lambda: ["ISO 14001"])
     sectors = factory.LazyFunction(lambda: ["WAT.MUN"])
     countries_served = factory.LazyFunction(lambda: ["VN", "TH"])
-    status = "draft"
-
-    class Params:
-        published = factory.Trait(
-            status="published",
-            published_at=factory.LazyFunction(utcnow),
-            expires_at=factory.LazyFunction(lambda: utcnow() + timedelta(days=365)),
-        )
-        pending = factory.Trait(status="pending", submitted_at=factory.LazyFunction(utcnow))
 
 
-class NeedFactory(Base):
+class NeedFactory(ListingFactory):
     class Meta:
         model = Need
 
@@ -99,12 +107,3 @@ class NeedFactory(Base):
     min_trl = 7
     required_certifications = factory.LazyFunction(list)
     sectors = factory.LazyFunction(lambda: ["WAT.MUN"])
-    status = "draft"
-
-    class Params:
-        published = factory.Trait(
-            status="published",
-            published_at=factory.LazyFunction(utcnow),
-            expires_at=factory.LazyFunction(lambda: utcnow() + timedelta(days=365)),
-        )
-        pending = factory.Trait(status="pending", submitted_at=factory.LazyFunction(utcnow))
