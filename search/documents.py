@@ -76,6 +76,7 @@ class Filters:
     certifications: list[str] = field(default_factory=list)  # all of
     live_only: bool = True
     exclude_ids: list[int] = field(default_factory=list)
+    only_ids: list[int] | None = None  # restrict to these ids (None: no restriction)
     now: datetime | None = None  # "live" is judged at this time (default: now)
 
 

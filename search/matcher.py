@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from search.backends.base import SearchBackend
 from search.documents import Filters, Hit, ListingDocument
@@ -107,8 +107,10 @@ class Matcher:
         """Rank listings of ``kind`` for the query.  ``documents`` loads candidate documents by
         id when structured fit is wanted (the caller knows where they live)."""
         s = self.settings
+        # Highlighting all candidates is most of a text search's cost: only the final results
+        # are highlighted, below.
         text_hits = self.backend.text_search(kind, query.text, query.filters, size=s.depth,
-                                             highlight=True).hits if query.text.strip() else []
+                                             highlight=False).hits if query.text.strip() else []
         knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
                                            size=s.depth).hits
         if s.fusion == "convex":
@@ -121,17 +123,30 @@ class Matcher:
         if query.seeker is not None and documents is not None and matches:
             self._apply_fit(query.seeker, matches, documents([m.id for m in matches]))
         matches.sort(key=lambda m: (-m.score, m.id))
-        return matches[:size]
+        top = matches[:size]
+        self._explain_terms(kind, query, top)
+        return top
+
+    def _explain_terms(self, kind: str, query: MatchQuery, matches: list[RankedMatch]) -> None:
+        """Highlight the final text matches and name the words they share with the query."""
+        ids = [m.id for m in matches if m.text_rank is not None]
+        if not ids:
+            return
+        filters = replace(query.filters, only_ids=ids, exclude_ids=[])
+        hits = self.backend.text_search(kind, query.text, filters, size=len(ids),
+                                        highlight=True).hits
+        highlights = {hit.id: hit.highlights for hit in hits}
+        for match in matches:
+            match.highlights = highlights.get(match.id, {})
+            terms = matched_terms(match.highlights)
+            if terms:
+                match.reasons.insert(0, Reason("terms", {"terms": terms[:8]}))
 
     def _combine(self, fused: dict[int, float], text_hits: list[Hit],
                  knn_hits: list[Hit]) -> list[RankedMatch]:
         by_id = {item: RankedMatch(id=item, score=score) for item, score in fused.items()}
         for rank, hit in enumerate(text_hits, start=1):
-            match = by_id[hit.id]
-            match.text_rank, match.highlights = rank, hit.highlights
-            terms = matched_terms(hit.highlights)
-            if terms:
-                match.reasons.append(Reason("terms", {"terms": terms[:8]}))
+            by_id[hit.id].text_rank = rank
         for rank, hit in enumerate(knn_hits, start=1):
             match = by_id[hit.id]
             match.semantic_rank, match.similarity = rank, hit.score

@@ -345,6 +345,8 @@ class ElasticsearchBackend:
         clauses += [{"term": {"certifications": c}} for c in filters.certifications]
         if filters.live_only:
             clauses += ElasticsearchBackend._live(filters.now or datetime.now(UTC))
+        if filters.only_ids is not None:
+            clauses.append({"ids": {"values": [str(i) for i in filters.only_ids]}})
         must_not = [{"ids": {"values": [str(i) for i in filters.exclude_ids]}}] \
             if filters.exclude_ids else []
         return {"bool": {"filter": clauses, "must_not": must_not}}

@@ -157,6 +157,9 @@ def _where(filters: Filters) -> tuple[str, list]:
     if filters.exclude_ids:
         clauses.append("d.id NOT IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(filters.exclude_ids))
+    if filters.only_ids is not None:
+        clauses.append("d.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(filters.only_ids))
     return " AND ".join(clauses), params
 
 

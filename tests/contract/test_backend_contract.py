@@ -88,6 +88,8 @@ def test_live_only_can_be_switched_off(loaded):
     (Filters(min_trl=8), [1, 4]),
     (Filters(certifications=["ISO 14001", "ISO 9001"]), [3]),
     (Filters(exclude_ids=[1, 2]), [3, 4]),
+    (Filters(only_ids=[1, 3, 5]), [1, 3]),
+    (Filters(only_ids=[]), []),
 ])
 def test_filters(loaded, filters, expected):
     filters.now = NOW
