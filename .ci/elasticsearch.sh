@@ -24,21 +24,11 @@ DIST="$CACHE/elasticsearch-${ES_VERSION}"
 RUN_DIR="/tmp/est-es-${ES_PORT}"
 PID_FILE="$RUN_DIR/elasticsearch.pid"
 HEALTH_URL="http://127.0.0.1:${ES_PORT}/_cluster/health?wait_for_status=yellow&timeout=5s"
-APT_UPDATED=""
 
 log() { printf '\033[1;32m[elasticsearch]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[elasticsearch]\033[0m %s\n' "$*" >&2; exit 1; }
-
-apt_install() {
-  [ "$(id -u)" = 0 ] || die "need root to install $* (or install it yourself and re-run)"
-  if [ -z "$APT_UPDATED" ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=lib.sh
+. "$ROOT/.ci/lib.sh"
 
 healthy() { curl -fsS --max-time 10 "$HEALTH_URL" >/dev/null 2>&1; }
 

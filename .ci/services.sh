@@ -6,23 +6,10 @@ set -euo pipefail
 
 PG_PORT="${PG_PORT:-5432}"
 REDIS_PORT="${REDIS_PORT:-6379}"
-APT_UPDATED=""
-
 log() { printf '\033[1;32m[services]\033[0m %s\n' "$*"; }
-
-apt_install() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "Need root to install $* (or install it yourself and re-run)." >&2
-    exit 1
-  fi
-  if [ -z "$APT_UPDATED" ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    APT_UPDATED=1
-  fi
-  log "installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+die() { printf '\033[1;31m[services]\033[0m %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 wait_for() {  # wait_for "description" command...
   local what=$1; shift
