@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from marketplace import cli, errors, events, i18n, outbox, templating
+    from marketplace import cli, errors, i18n, outbox, templating
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, login_manager, migrate
 
@@ -35,7 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
-    outbox.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or events.inline_publisher)
+    outbox.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or _default_publisher(app))
     register_blueprints(app)
     cli.init_app(app)
     return app
+
+
+def _default_publisher(app: Flask):
+    """Celery when Redis is configured, else handle events in this process."""
+    from marketplace import events, jobs
+
+    if app.config.get("REDIS_URL") and not app.config.get("JOBS_IN_PROCESS"):
+        return jobs.celery_publisher
+    return events.inline_publisher

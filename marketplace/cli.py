@@ -13,6 +13,7 @@ demo_cli = AppGroup("demo", help="The demo world.")
 listings_cli = AppGroup("listings", help="Listing upkeep.")
 users_cli = AppGroup("users", help="Accounts.")
 search_cli = AppGroup("search", help="The search index.")
+digests_cli = AppGroup("digests", help="Match digest e-mails.")
 
 
 @demo_cli.command("seed")
@@ -46,10 +47,9 @@ def _index_and_match_everything() -> None:
 @listings_cli.command("expire")
 def listings_expire() -> None:
     """Mark published listings past their expiry date as expired."""
-    from marketplace.services.listings import expire_overdue
+    from marketplace.services.listings import expire_overdue_and_commit
 
-    changed = expire_overdue()
-    db.session.commit()
+    changed = expire_overdue_and_commit()
     click.echo(f"{changed} listing(s) expired.")
 
 
@@ -135,7 +135,67 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+def _user_by_email(email: str):
+    from marketplace.services.accounts import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with the e-mail address {email}")
+    return user
+
+
+@digests_cli.command("send")
+@click.option("--now", is_flag=True, required=True,
+              help="Send every due digest now, in this process, instead of waiting for the "
+                   "scheduler.")
+@click.option("--user", "email", help="Only this user's digest.")
+def digests_send(now: bool, email: str | None) -> None:
+    """Send the digests that are due (each user's current period, at most once)."""
+    from marketplace.services import digests
+
+    user = _user_by_email(email) if email else None
+    if user is not None and user.digest_frequency not in digests.FREQUENCIES:
+        raise click.ClickException(f"{user.email} has digests turned off.")
+    click.echo(f"{digests.send_now(user)} digest(s) sent.")
+
+
+@digests_cli.command("preview")
+@click.option("--user", "email", required=True, help="Whose digest to render.")
+@click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
+def digests_preview(email: str, html: bool) -> None:
+    """Render a user's next digest without sending it or marking anything as sent."""
+    from marketplace.services import digests
+
+    message = digests.preview(_user_by_email(email))
+    if message is None:
+        click.echo(f"Nothing new for {email}: no digest would be sent.")
+        return
+    click.echo(f"Subject: {message['Subject']}\n")
+    part = message.get_body(preferencelist=("html",) if html else ("plain",))
+    click.echo(part.get_content())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the product with its background jobs in this process (embedded mode)."""
+    from flask import current_app
+
+    from marketplace import jobs
+
+    app = current_app._get_current_object()
+    if jobs.uses_celery():
+        click.echo("REDIS_URL is set: run Celery workers and beat for the background jobs.")
+    else:
+        jobs.start_embedded_scheduler(app)
+        click.echo("Background jobs run in this process (embedded scheduler started).")
+    app.run(host=host, port=port, use_reloader=False, threaded=True)
+
+
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, listings_cli, users_cli, search_cli):
+    for group in (demo_cli, listings_cli, users_cli, search_cli, digests_cli):
         app.cli.add_command(group)
+    app.cli.add_command(serve)
     app.cli.add_command(eval_ranking)

@@ -29,6 +29,7 @@ ENV_SETTINGS = (
     "SMTP_HOST",
     "SMTP_PORT",
     "MAIL_FROM",
+    "MAIL_RATE_PER_SECOND",
     "PUBLIC_BASE_URL",
 )
 
@@ -70,6 +71,11 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "SMTP_HOST": environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
         "MAIL_FROM": environ.get("MAIL_FROM", "EST Marketplace <no-reply@est-marketplace.local>"),
+        # One limit for every worker together (counted in Redis); 0 means no limit.
+        "MAIL_RATE_PER_SECOND": int(environ.get("MAIL_RATE_PER_SECOND", "500")),
+        "DIGEST_BATCH_SIZE": 200,  # users per digest job: one SMTP connection each
+        # A digest claimed but not sent after this long (its worker died) is sent again.
+        "DIGEST_CLAIM_TIMEOUT": 600,
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,7 +1,8 @@
 """What each outbox topic means, and the embedded publisher that handles events in-process.
 
-The background-jobs layer replaces the publisher with one that queues Celery tasks; the
-handlers stay the same, so both modes run one code path.
+With Redis configured the publisher is ``marketplace.jobs.celery_publisher``, which queues the
+``outbox.handle`` job; that job calls ``handle_event_ids`` below, so both modes run one code
+path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def handle(event: OutboxEvent) -> None:
     HANDLERS[event.topic](event)
 
 
+def handle_event_ids(event_ids: list[int]) -> None:
+    """The ``outbox.handle`` job: run each unsent event's handler; safe to run twice."""
+    outbox.handle_events(event_ids, handle)
+
+
 def inline_publisher(event_ids: list[int]) -> None:
     """Embedded mode: handle the events now, in this process."""
-    outbox.handle_events(event_ids, handle)
+    handle_event_ids(event_ids)

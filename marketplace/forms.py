@@ -143,6 +143,22 @@ class SettingsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
+DIGEST_FREQUENCY_CHOICES = [
+    ("immediate", _l("As soon as there is something new")),
+    ("daily", _l("Once a day")),
+    ("weekly", _l("Once a week")),
+    ("off", _l("Never")),
+]
+
+
+class NotificationsForm(FlaskForm):
+    frequency = SelectField(_l("Send me match digests"), choices=DIGEST_FREQUENCY_CHOICES)
+    need_matches = BooleanField(_l("Solutions found for my needs"))
+    solution_matches = BooleanField(_l("Needs found for my solutions"))
+    saved_searches = BooleanField(_l("New results for my saved searches"))
+    submit = SubmitField(_l("Save"))
+
+
 class ActionForm(FlaskForm):
     """A button that changes state: CSRF-protected, no fields."""
 

@@ -5,18 +5,21 @@ Just before the commit they write one ``OutboxEvent("listing.changed")`` per lis
 same transaction, so an event exists exactly when the change does.  A rollback forgets them.
 
 After the commit the relay hands the new events to a *publisher*.  The embedded default
-handles them in-process; the background-jobs layer (``workers``) installs a publisher that
-sends them to Celery.  The web layer never imports ``workers``: it only calls the publisher it
-was given.  Events whose handling failed stay unsent and ``relay_pending`` retries them.
+handles them in-process; with Redis configured, ``marketplace.jobs.celery_publisher`` sends
+them to Celery by task name and marks them published (the web layer never imports
+``workers``).  An event stays unsent until a handler has run it; ``relay_pending`` (a periodic
+job) resends events that were never published - Redis was down - or were published long ago
+and never handled.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
@@ -105,8 +108,6 @@ def publish_committed(*, fresh_session: bool = False) -> None:
 def mark_committed_as_handled() -> int:
     """For bulk loads that index and match everything themselves afterwards: the events this
     session committed are marked handled instead of being handled one by one."""
-    from sqlalchemy import update
-
     event_ids = db.session.info.pop("outbox_to_publish", [])
     if event_ids:
         db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
@@ -123,15 +124,29 @@ def publish(event_ids: list[int]) -> None:
         log.exception("publishing outbox events %s failed; they will be retried", event_ids)
 
 
+# A published event not handled after this long is presumed lost and published again
+# (handling is idempotent, so a slow one handled twice does no harm).
+REPUBLISH_AFTER = timedelta(minutes=10)
+
+
 def relay_pending(limit: int = 500) -> int:
     """Resend events that were never handled (after a crash or while a broker was down)."""
+    stale = utcnow() - REPUBLISH_AFTER
     ids = list(db.session.scalars(
-        select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None))
+        select(OutboxEvent.id)
+        .where(OutboxEvent.sent_at.is_(None),
+               or_(OutboxEvent.published_at.is_(None), OutboxEvent.published_at < stale))
         .order_by(OutboxEvent.id).limit(limit)
     ))
     if ids:
         publish(ids)
     return len(ids)
+
+
+def mark_published(event_ids: list[int]) -> None:
+    db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids))
+                       .values(published_at=utcnow()))
+    db.session.commit()
 
 
 def handle_events(event_ids: list[int], handler: Callable[[OutboxEvent], None]) -> None:

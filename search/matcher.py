@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from search import expansion
 from search.backends.base import SearchBackend
 from search.documents import Filters, Hit, ListingDocument
 
@@ -31,6 +32,15 @@ class RankingSettings:
     # "rrf" fuses ranks; "convex" mixes min-max normalised scores (text_weight and
     # semantic_weight are then the mixing weights).
     fusion: str = "rrf"
+    # Cross-lingual expansion of the text query (search/expansion.py): "append" adds the
+    # English glossary equivalents to a non-English query, "replace" searches the English
+    # equivalents only, "off" leaves the query alone.
+    expansion: str = "append"
+    # A non-English query's own words rarely match an English corpus: its text ranks count
+    # for this much of text_weight per glossary concept found, up to text_weight.
+    foreign_text_weight: float = 1.0
+    # Weight of an extra kNN list for the query's English equivalents (needs an embedder).
+    english_knn_weight: float = 0.0
 
 
 @dataclass
@@ -93,13 +103,20 @@ def matched_terms(highlights: dict[str, list[str]]) -> list[str]:
     return list(seen.values())
 
 
+@dataclass
+class _Expanded:
+    text: str  # what the text retriever searches
+    found: expansion.Expansion
+
+
 class Matcher:
     def __init__(self, backend: SearchBackend, settings: RankingSettings | None = None,
                  fit: Callable[[ListingDocument, ListingDocument], tuple[float, list[Reason]]]
-                 | None = None):
+                 | None = None, embed: Callable[[str], Sequence[float]] | None = None):
         self.backend = backend
         self.settings = settings or RankingSettings()
         self.fit = fit or structured_fit
+        self.embed = embed
 
     def rank(self, kind: str, query: MatchQuery, *, size: int = 10,
              documents: Callable[[list[int]], dict[int, ListingDocument]] | None = None,
@@ -107,18 +124,24 @@ class Matcher:
         """Rank listings of ``kind`` for the query.  ``documents`` loads candidate documents by
         id when structured fit is wanted (the caller knows where they live)."""
         s = self.settings
+        expanded = self._expand(query.text)
+        query = replace(query, text=expanded.text)
+        text_weight = self._text_weight(expanded)
         # Highlighting all candidates is most of a text search's cost: only the final results
         # are highlighted, below.
         text_hits = self.backend.text_search(kind, query.text, query.filters, size=s.depth,
                                              highlight=False).hits if query.text.strip() else []
         knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
                                            size=s.depth).hits
+        extra = self._english_knn(kind, query, expanded)
         if s.fusion == "convex":
-            fused = convex_fusion([(text_hits, s.text_weight), (knn_hits, s.semantic_weight)])
+            fused = convex_fusion([(text_hits, text_weight), (knn_hits, s.semantic_weight),
+                                   (extra, s.english_knn_weight)])
         else:
             fused = reciprocal_rank_fusion(
-                [([h.id for h in text_hits], s.text_weight),
-                 ([h.id for h in knn_hits], s.semantic_weight)], k=s.rrf_k)
+                [([h.id for h in text_hits], text_weight),
+                 ([h.id for h in knn_hits], s.semantic_weight),
+                 ([h.id for h in extra], s.english_knn_weight)], k=s.rrf_k)
         matches = self._combine(fused, text_hits, knn_hits)
         if query.seeker is not None and documents is not None and matches:
             self._apply_fit(query.seeker, matches, documents([m.id for m in matches]))
@@ -126,6 +149,31 @@ class Matcher:
         top = matches[:size]
         self._explain_terms(kind, query, top)
         return top
+
+    def _expand(self, text: str) -> _Expanded:
+        """The text query, with English glossary equivalents for a non-English one."""
+        if self.settings.expansion == "off" or not text.strip():
+            return _Expanded(text, expansion.Expansion("en"))
+        found = expansion.expand(text)
+        english = " ".join(found.english)
+        if not english:
+            return _Expanded(text, found)
+        if self.settings.expansion == "replace":
+            return _Expanded(english, found)
+        return _Expanded(f"{text}\n{english}", found)
+
+    def _text_weight(self, expanded: _Expanded) -> float:
+        s = self.settings
+        if expanded.found.language == "en" or s.foreign_text_weight >= 1.0:
+            return s.text_weight
+        return s.text_weight * min(1.0, s.foreign_text_weight * (1 + expanded.found.hits))
+
+    def _english_knn(self, kind: str, query: MatchQuery, expanded: _Expanded) -> list[Hit]:
+        if not (self.embed and self.settings.english_knn_weight and expanded.found.english):
+            return []
+        vector = self.embed(", ".join(expanded.found.english))
+        return self.backend.knn_search(kind, list(vector), query.filters,
+                                       size=self.settings.depth).hits
 
     def _explain_terms(self, kind: str, query: MatchQuery, matches: list[RankedMatch]) -> None:
         """Highlight the final text matches and name the words they share with the query."""

@@ -1,1 +1,5 @@
-"""Background jobs (Celery).  Filled in by the background-jobs work."""
+"""Background jobs on Celery: ``celery -A workers.celery_app worker`` and ``... beat``.
+
+The jobs themselves - names, queues, retry rules and the periodic list - are declared once in
+``marketplace/jobs.py``; this package only turns them into Celery tasks.
+"""

@@ -5,10 +5,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from marketplace import access  # noqa: F401  (registers the user loader)
-    from marketplace.blueprints import auth, listings, matches, public, staff
+    from marketplace.blueprints import auth, listings, matches, notifications, public, staff
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(listings.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(matches.bp)
+    app.register_blueprint(notifications.bp)

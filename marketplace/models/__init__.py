@@ -9,12 +9,16 @@ from marketplace.models.listings import (
     SolutionCountry,
     SolutionSector,
 )
+from marketplace.models.mail import DigestDelivery, DigestItem, MailSuppression
 from marketplace.models.organizations import Organization
 from marketplace.models.outbox import OutboxEvent
 from marketplace.models.search import EmbeddingCache, Match, SavedSearch
 from marketplace.models.users import User
 
 __all__ = [
+    "DigestDelivery",
+    "DigestItem",
+    "MailSuppression",
     "EmbeddingCache",
     "Match",
     "OutboxEvent",

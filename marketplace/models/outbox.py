@@ -19,6 +19,8 @@ class OutboxEvent(db.Model):
     topic: Mapped[str] = mapped_column(String(64))  # e.g. "listing.changed"
     payload: Mapped[dict] = mapped_column(JSON)  # ids only, never objects
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the relay handed the event to the job queue (Celery); NULL while Redis is down.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # NULL until a worker has handled it; the sweep resends unhandled events.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, func, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
@@ -13,6 +13,8 @@ from marketplace.models._time import UTCDateTime, utcnow
 from marketplace.models.organizations import Organization
 
 _hasher = PasswordHasher()
+
+DIGEST_FREQUENCIES = ("immediate", "daily", "weekly", "off")
 
 
 class User(UserMixin, db.Model):
@@ -30,6 +32,13 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Match digests: how often, and which kinds of news.
+    digest_frequency: Mapped[str] = mapped_column(String(16), default="daily",
+                                                  server_default="daily")
+    digest_need_matches: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    digest_solution_matches: Mapped[bool] = mapped_column(default=True,
+                                                          server_default=sa_true())
+    digest_saved_searches: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     organization: Mapped[Organization | None] = relationship(
         back_populates="members", foreign_keys=[organization_id]

@@ -151,6 +151,13 @@ def expire_overdue() -> int:
     return changed
 
 
+def expire_overdue_and_commit() -> int:
+    """The ``listings.expire`` job (and ``flask listings expire``)."""
+    changed = expire_overdue()
+    db.session.commit()
+    return changed
+
+
 def live_filter(cls: type[Solution] | type[Need]):
     """SQL condition for listings the public may see."""
     return and_(cls.status == "published",

@@ -2,6 +2,10 @@
 
 Transports: ``outbox`` writes ``.eml`` files to ``instance/outbox/`` (embedded mode; staff read
 them at /staff/outbox); ``smtp`` submits to ``SMTP_HOST:SMTP_PORT``.
+
+Bulk senders (digests, the E-magazine) open one ``MailSession`` per batch: it keeps one SMTP
+connection, waits for the global send rate, and sorts failures into transient ones (4xx
+replies, lost connections: retry later) and permanent ones (5xx: the address bounced).
 """
 
 from __future__ import annotations
@@ -16,13 +20,32 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import css_inline
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
+
+from marketplace.coordination import wait_for_send_slot
 
 _inliner = css_inline.CSSInliner(keep_style_tags=False)
 
 
-def render_email(name: str, to: str, language: str = "en", **context) -> EmailMessage:
+class TransientMailError(Exception):
+    """Try again later: a 4xx reply, or the server could not be reached."""
+
+
+class PermanentMailError(Exception):
+    """A 5xx reply: this address will not take mail."""
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, also outside a request (in a worker)."""
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def render_email(name: str, to: str, language: str = "en", *,
+                 headers: dict[str, str] | None = None, **context) -> EmailMessage:
     """Build a multipart message (plain text first, HTML last) in the reader's language."""
     with force_locale(language):
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
@@ -34,6 +57,8 @@ def render_email(name: str, to: str, language: str = "en", **context) -> EmailMe
     message["To"] = to
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain="est-marketplace")
+    for header, value in (headers or {}).items():
+        message[header] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
@@ -44,15 +69,64 @@ def current_transport() -> str:
 
 
 def deliver(message: EmailMessage) -> None:
-    transport = current_transport()
-    if transport == "outbox":
-        _write_to_outbox(message)
-    elif transport == "smtp":
-        with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"],
-                          timeout=30) as smtp:
-            smtp.send_message(message)
-    else:
-        raise RuntimeError(f"Unknown MAIL_TRANSPORT {transport!r}")
+    with MailSession() as session:
+        session.send(message)
+
+
+class MailSession:
+    """One connection to the transport for a batch of messages."""
+
+    def __init__(self) -> None:
+        self.transport = current_transport()
+        if self.transport not in ("outbox", "smtp"):
+            raise RuntimeError(f"Unknown MAIL_TRANSPORT {self.transport!r}")
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> MailSession:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._disconnect()
+
+    def send(self, message: EmailMessage) -> None:
+        """Submit one message; raises TransientMailError or PermanentMailError."""
+        wait_for_send_slot()
+        if self.transport == "outbox":
+            _write_to_outbox(message)
+            return
+        try:
+            self._connection().send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            self._disconnect()
+            code, reply = next(iter(error.recipients.values()))
+            raise _classified(code, reply) from error
+        except smtplib.SMTPResponseException as error:
+            self._disconnect()
+            raise _classified(error.smtp_code, error.smtp_error) from error
+        except (smtplib.SMTPException, OSError) as error:  # lost connection, timeout
+            self._disconnect()
+            raise TransientMailError(f"{type(error).__name__}: {error}") from error
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = smtplib.SMTP(current_app.config["SMTP_HOST"],
+                                      current_app.config["SMTP_PORT"], timeout=30)
+        return self._smtp
+
+    def _disconnect(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+def _classified(code: int, reply: bytes | str) -> Exception:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    if 500 <= code < 600:
+        return PermanentMailError(f"{code} {text}")
+    return TransientMailError(f"{code} {text}")
 
 
 def send_email(name: str, to: str, language: str = "en", **context) -> None:

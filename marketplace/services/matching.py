@@ -104,6 +104,17 @@ def rebuild_all() -> tuple[int, int]:
 
 
 def handle_listing_changed(kind: str, listing_id: int) -> None:
-    """The outbox handler: index the listing, then match it."""
+    """The outbox handler: index the listing now, then match it as a job of its own."""
+    from marketplace import jobs
+
     if indexing.index_listing(kind, listing_id):
-        match_listing(kind, listing_id)
+        jobs.enqueue("matching.listing", kind, listing_id)
+
+
+def match_and_notify(kind: str, listing_id: int) -> None:
+    """The ``matching.listing`` job: refresh the ledger, then send the "immediate" digests,
+    so people who asked for them hear about new matches within moments."""
+    from marketplace import jobs
+
+    if match_listing(kind, listing_id):
+        jobs.enqueue("digests.schedule", "immediate")

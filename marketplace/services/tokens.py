@@ -7,8 +7,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"
+UNSUBSCRIBE = "unsubscribe"
 
-MAX_AGE = {VERIFY_EMAIL: 7 * 24 * 3600, RESET_PASSWORD: 2 * 3600}
+# Unsubscribe links must keep working in old e-mails, so they last a year.
+MAX_AGE = {VERIFY_EMAIL: 7 * 24 * 3600, RESET_PASSWORD: 2 * 3600,
+           UNSUBSCRIBE: 365 * 24 * 3600}
 
 
 class InvalidToken(Exception):

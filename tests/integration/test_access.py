@@ -119,6 +119,9 @@ MATRIX = [
      dict(anonymous=LOGIN, supplier=302, buyer=302, other_supplier=403, other_buyer=403,
           staff=403)),
     ("POST", "/matches/{match}/dismissed", dict(anonymous=LOGIN, other_buyer=403, buyer=302)),
+    ("GET", "/my/notifications",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, staff=200)),
+    ("POST", "/my/notifications", dict(anonymous=LOGIN)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
@@ -136,10 +139,11 @@ def test_route_access(client, auth, world, method, path, who, expected):
     assert _status(client, auth, world, who, method, path.format(**ids)) == expected
 
 
-# Routes whose access is proven elsewhere: tokens in links (test_accounts), and routes that
-# anyone may use by design (language choice, sign-out).
+# Routes whose access is proven elsewhere: tokens in links (test_accounts, test_digests), and
+# routes that anyone may use by design (language choice, sign-out).
 TESTED_ELSEWHERE = {"auth.verify_email", "auth.reset_password", "auth.forgot_password",
-                    "auth.logout", "public.set_language", "static"}
+                    "auth.logout", "public.set_language", "static",
+                    "notifications.unsubscribe", "notifications.unsubscribe_confirm"}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -1,0 +1,104 @@
+"""What several processes must agree on: the global mail send rate and exclusive locks.
+
+With ``REDIS_URL`` set (production) both live in Redis database 2, so they hold across every
+worker.  Embedded mode runs in one process, where a thread lock and an in-process counter
+are the same guarantee.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from flask import current_app
+
+COORDINATION_DB = 2  # see the Redis database numbers in marketplace/config.py
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+_local_window = {"second": 0, "count": 0}
+_local_window_guard = threading.Lock()
+
+
+def redis_client() -> redis.Redis | None:
+    """The shared Redis connection pool, or None in embedded mode."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    client = current_app.extensions.get("coordination_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, db=COORDINATION_DB, socket_timeout=5,
+                                      socket_connect_timeout=2)
+        current_app.extensions["coordination_redis"] = client
+    return client
+
+
+@contextmanager
+def exclusive(name: str, ttl_seconds: int = 600) -> Iterator[bool]:
+    """Hold the lock ``name`` if nobody else does; yields whether we got it.
+
+    The Redis lock expires after ``ttl_seconds`` so a crashed holder cannot block forever.
+    """
+    client = redis_client()
+    if client is None:
+        yield from _exclusive_in_process(name)
+        return
+    lock = client.lock(f"lock:{name}", timeout=ttl_seconds, blocking=False)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:  # expired meanwhile: someone else may hold it
+                pass
+
+
+def _exclusive_in_process(name: str) -> Iterator[bool]:
+    with _local_locks_guard:
+        lock = _local_locks.setdefault(name, threading.Lock())
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
+
+
+def wait_for_send_slot() -> None:
+    """Block until sending one more message keeps us within ``MAIL_RATE_PER_SECOND``.
+
+    A fixed one-second window counted in Redis: every worker increments the same key, so
+    the limit is global, however many workers run.
+    """
+    limit = current_app.config["MAIL_RATE_PER_SECOND"]
+    if limit <= 0:
+        return
+    client = redis_client()
+    while True:
+        now = time.time()
+        second = int(now)
+        count = _count_in_redis(client, second) if client else _count_in_process(second)
+        if count <= limit:
+            return
+        time.sleep(max(0.0, second + 1 - now))
+
+
+def _count_in_redis(client: redis.Redis, second: int) -> int:
+    key = f"mail-rate:{second}"
+    pipe = client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 5)
+    return int(pipe.execute()[0])
+
+
+def _count_in_process(second: int) -> int:
+    with _local_window_guard:
+        if _local_window["second"] != second:
+            _local_window.update(second=second, count=0)
+        _local_window["count"] += 1
+        return _local_window["count"]
