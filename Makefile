@@ -19,11 +19,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Serve the product on http://127.0.0.1:5000 with embedded defaults and demo data.
+## Serve the product on http://127.0.0.1:5000 with embedded defaults and demo data; the
+## background jobs (indexing, matching, digests) run in the same process.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask serve --host 127.0.0.1 --port 5000
 
 services:
 	bash .ci/services.sh start

@@ -322,10 +322,10 @@ class DemoWorld:
     # -- organisations and people ----------------------------------------------------------
 
     def user(self, email: str, name: str, role: str, org: Organization | None,
-             language: str = "en") -> User:
+             language: str = "en", digests: str = "daily") -> User:
         user = User(email=f"{email}@{DOMAIN}", name=name, role=role, organization=org,
                     language=language, email_verified_at=self.now,
-                    password_hash=self.password_hash)
+                    password_hash=self.password_hash, digest_frequency=digests)
         db.session.add(user)
         return user
 
@@ -352,7 +352,8 @@ class DemoWorld:
         self.staff = self.user("staff", "Chen Jing (CAEC staff)", "staff", None)
         self.user("admin", "Admin", "admin", None)
         self.user("supplier", "Wang Lei", "supplier", self.suppliers[0])
-        self.user("buyer", "Nguyen Thi Lan", "buyer", self.buyers[0])
+        # Hears about new matches at once, so publishing a solution shows a digest right away.
+        self.user("buyer", "Nguyen Thi Lan", "buyer", self.buyers[0], digests="immediate")
         self.user("supplier-zh", "Zhao Min", "supplier", self.suppliers[1], language="zh")
         for index, org in enumerate(self.suppliers[2:] + self.buyers[1:], start=1):
             role = "supplier" if org.country == "CN" else "buyer"

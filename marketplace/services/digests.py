@@ -123,8 +123,6 @@ def send_batch(period: str, user_ids: list[int]) -> int:
                 log.warning("digest for user %s deferred: %s", user_id, error)
                 jobs.enqueue("digests.send_one", period, user_id,
                              countdown=jobs.retry_delay(0))
-            finally:
-                db.session.expunge_all()  # keep memory flat over a long batch
     return sent
 
 

@@ -41,11 +41,16 @@ def test_every_interface_string_has_a_chinese_translation(tmp_path):
     assert missing == set(), "run `make translations` and translate: " + "; ".join(sorted(missing))
 
 
+def _plain(value):
+    """Plural forms come back as lists from .mo files and tuples from .po files."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def test_compiled_catalogue_matches_the_po_file():
     with CATALOGUE.open("rb") as handle:
-        po = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+        po = {_plain(m.id): _plain(m.string) for m in read_po(handle) if m.id and not m.fuzzy}
     with CATALOGUE.with_suffix(".mo").open("rb") as handle:
-        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+        mo = {_plain(m.id): _plain(m.string) for m in read_mo(handle) if m.id}
 
     assert po == mo, "run `make translations` to recompile the .mo file"
 
