@@ -38,7 +38,8 @@ class MailSuppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-DELIVERY_STATES = ("claimed", "sent", "failed", "bounced", "suppressed")
+# claimed: a worker owns it and is sending; retrying: released after a transient failure.
+DELIVERY_STATES = ("claimed", "retrying", "sent", "failed", "bounced", "suppressed")
 
 
 class DigestDelivery(db.Model):

@@ -8,9 +8,13 @@ The flow for one user and one period (``daily:2026-11-30``):
 2. *Claim* a ``DigestDelivery`` row, unique per (user, period), with its ``DigestItem`` rows,
    unique per (user, item), and commit - before anything is submitted.  A second scheduler
    run or a concurrent worker fails the claim and stops.
-3. *Send* through a ``MailSession`` and mark the row sent.  Transient failures leave it claimed
-   for a retry; a 5xx marks the address bounced.  A claim whose worker died is picked up again
-   by the next ``schedule`` run once it is older than ``DIGEST_CLAIM_TIMEOUT``.
+3. *Send* through a ``MailSession`` and mark the row sent.  A transient failure releases it
+   (``retrying``) for a retry job; a 5xx marks the address bounced.  A claim whose worker died
+   is taken over by the next ``schedule`` run once it is older than ``DIGEST_CLAIM_TIMEOUT``.
+
+The one window left: a worker killed after the SMTP server accepted a message but before the
+row was marked sent will have that digest sent again after the timeout.  Marking it sent
+*before* submitting would instead lose the digest; we choose at-least-once for that instant.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import coordination, jobs
@@ -99,12 +103,14 @@ def due_user_ids(frequency: str, period: str) -> list[int]:
 
 
 def _requeue_stale_claims(period: str) -> None:
-    """Claims whose worker died mid-send: send them again (``send_one`` leases each)."""
+    """Claims whose worker died mid-send, and retries that were lost: send them again
+    (``send_one`` takes each over only if it is still free)."""
     cutoff = utcnow() - timedelta(seconds=current_app.config["DIGEST_CLAIM_TIMEOUT"])
     stale = db.session.execute(
-        select(DigestDelivery.user_id).where(DigestDelivery.period == period,
-                                             DigestDelivery.status == "claimed",
-                                             DigestDelivery.claimed_at < cutoff)).scalars()
+        select(DigestDelivery.user_id).where(
+            DigestDelivery.period == period,
+            DigestDelivery.status.in_(("claimed", "retrying")),
+            DigestDelivery.claimed_at < cutoff)).scalars()
     for user_id in stale:
         jobs.enqueue("digests.send_one", period, user_id)
 
@@ -147,11 +153,10 @@ def deliver(user_id: int, period: str, session: MailSession) -> int:
         subscriptions.mark_bounced(user.email, str(error))
         return _finish(delivery, "bounced", str(error))
     except TransientMailError as error:
-        delivery.last_error = str(error)[:2000]
         if delivery.attempts >= MAX_SEND_ATTEMPTS:
             _finish(delivery, "failed", str(error))
             return 0
-        db.session.commit()
+        _finish(delivery, "retrying", str(error))  # released: the retry job takes it over
         raise
     delivery.sent_at = utcnow()
     return _finish(delivery, "sent") or 1
@@ -171,20 +176,23 @@ def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
         DigestDelivery.user_id == user_id, DigestDelivery.period == period))
     if delivery is None:
         return _claim(user_id, period)
-    if delivery.status != "claimed" or not _lease(delivery):
-        return None
-    return delivery
+    return delivery if _take_over(delivery) else None
 
 
-def _lease(delivery: DigestDelivery) -> bool:
-    """Take over a claimed delivery (a retry, or one whose worker died); only one worker can,
-    because the update matches the attempt count it saw."""
-    seen = delivery.attempts
+def _take_over(delivery: DigestDelivery) -> bool:
+    """Own an existing delivery if it is free: released for a retry, or claimed by a worker
+    that has been silent for longer than ``DIGEST_CLAIM_TIMEOUT`` (it died).  A fresh claim
+    belongs to the worker sending it right now, so a duplicate job leaves it alone.  The
+    conditional update lets exactly one contender win."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["DIGEST_CLAIM_TIMEOUT"])
+    free = or_(DigestDelivery.status == "retrying",
+               and_(DigestDelivery.status == "claimed", DigestDelivery.claimed_at < cutoff))
     taken = db.session.execute(
         update(DigestDelivery)
-        .where(DigestDelivery.id == delivery.id, DigestDelivery.status == "claimed",
-               DigestDelivery.attempts == seen)
-        .values(attempts=seen + 1, claimed_at=utcnow())).rowcount == 1
+        .where(DigestDelivery.id == delivery.id, DigestDelivery.attempts == delivery.attempts,
+               free)
+        .values(status="claimed", attempts=delivery.attempts + 1, claimed_at=utcnow())
+    ).rowcount == 1
     db.session.commit()
     if taken:
         db.session.refresh(delivery)
