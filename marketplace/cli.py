@@ -182,6 +182,7 @@ def digests_preview(email: str, html: bool) -> None:
 def serve(host: str, port: int) -> None:
     """Serve the product with its background jobs in this process (embedded mode)."""
     from flask import current_app
+    from werkzeug.serving import run_simple
 
     from marketplace import jobs
 
@@ -191,7 +192,8 @@ def serve(host: str, port: int) -> None:
     else:
         jobs.start_embedded_scheduler(app)
         click.echo("Background jobs run in this process (embedded scheduler started).")
-    app.run(host=host, port=port, use_reloader=False, threaded=True)
+    # Werkzeug directly: Flask's app.run() refuses to start inside a `flask` command.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def init_app(app: Flask) -> None:

@@ -40,3 +40,50 @@ def test_outbox_is_listed_for_staff(app, client, auth, outbox):
     assert user.email in detail
     assert "sandbox" in detail  # the HTML is shown in a sandboxed frame
     assert client.get("/staff/outbox/..%2F..%2Fsecret_key").status_code == 404
+
+
+# -- the SMTP transport, against a real SMTP server (aiosmtpd) ---------------------------------
+
+import pytest  # noqa: E402
+
+from tests.support.smtp_sink import SmtpSink, free_port  # noqa: E402
+
+
+@pytest.fixture
+def smtp(app):
+    sink = SmtpSink().start()
+    saved = {k: app.config[k] for k in ("MAIL_TRANSPORT", "SMTP_HOST", "SMTP_PORT")}
+    app.config.update(MAIL_TRANSPORT="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port)
+    yield sink
+    app.config.update(saved)
+    sink.stop()
+
+
+def _message(app, to):
+    user = UserFactory(email=to)
+    with app.test_request_context():
+        return mail.render_email("reset_password", to, "en", user=user, link="http://x/y")
+
+
+def test_smtp_session_sends_a_batch_and_sorts_failures(app, smtp):
+    smtp.reply_with("later@example.org", "451 4.3.0 try again later", times=1)
+    smtp.reply_with("gone@example.org", "550 5.1.1 no such user")
+    messages = {to: _message(app, to) for to in
+                ("one@example.org", "later@example.org", "gone@example.org")}
+
+    with mail.MailSession() as session:
+        session.send(messages["one@example.org"])
+        with pytest.raises(mail.TransientMailError, match="451"):
+            session.send(messages["later@example.org"])
+        with pytest.raises(mail.PermanentMailError, match="550"):
+            session.send(messages["gone@example.org"])
+        session.send(messages["later@example.org"])  # the retry goes through
+
+    assert smtp.recipients() == {"one@example.org": 1, "later@example.org": 1}
+
+
+def test_an_unreachable_server_is_a_transient_failure(app, smtp):
+    message = _message(app, "one@example.org")
+    app.config["SMTP_PORT"] = free_port()  # nobody listens there
+    with pytest.raises(mail.TransientMailError), mail.MailSession() as session:
+        session.send(message)
