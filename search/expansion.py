@@ -3,7 +3,7 @@
 The listings are mostly English, and BM25 matches words, so a need written in Chinese, Thai,
 Vietnamese or Indonesian finds nothing by keyword (kNN alone carries it, and worse).  Here we
 spot glossary terms in such a query and add their English equivalents, so the text retriever
-gets words it can match.  English queries are left alone: BM25 already works for them.
+gets words it can match.  An English query gets the English synonyms of its concepts.
 
 The glossary (``glossary.tsv`` next to this file) is a general environmental-technology one,
 written for the project; see the comment at its top.
@@ -35,10 +35,9 @@ _VI_PLAIN = frozenset("cua cac nhung duoc voi mot chung toi cho nay giai phap co
                       "thong va la de trong khong".split())
 _EN_WORDS = frozenset("the and for with we our of to in is are that this a an need "
                       "looking from on by which be can should".split())
-# Thai is written without spaces; a substring match must not start after a leading vowel or
-# end before a vowel sign or tone mark, or "ดิน" (soil) would fire inside "เดิน" (walk).
-_THAI_LEADING = set("เแโใไ")
-_THAI_TRAILING = re.compile("[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e]")
+# Thai leading vowels, and the vowel signs and tone marks that follow a consonant.
+_THAI_LEADING = "เแโใไ"
+_THAI_TRAILING = "\u0e30-\u0e3a\u0e45\u0e47-\u0e4e"
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ def load_glossary(path: Path = GLOSSARY) -> tuple[Concept, ...]:
 
 def guess_language(text: str) -> str:
     """One of LANGUAGES, from the script and a few function words.  Good enough to choose a
-    glossary column; a wrong "en" only means no expansion, which is today's behaviour."""
+    glossary column: a wrong guess finds few concepts, which leaves the query as it was."""
     letters = sum(c.isalpha() for c in text) or 1
     if len(_HAN.findall(text)) / letters > 0.2:
         return "zh"
@@ -96,47 +95,56 @@ def guess_language(text: str) -> str:
         return "vi"
     votes = {lang: sum(w in vocabulary for w in words)
              for lang, vocabulary in (("en", _EN_WORDS), ("id", _ID_WORDS), ("vi", _VI_PLAIN))}
+    if not any(votes.values()):
+        # A few keywords, as typed in a search box: the column that knows the most of them.
+        votes = {lang: len(find_concepts(text, lang)) for lang in ("en", "id", "vi")}
     best = max(votes, key=votes.get)
-    return best if votes[best] > votes["en"] else "en"  # ties stay English: no expansion
+    return best if votes[best] > votes["en"] else "en"  # ties go to the corpus language
 
 
 @lru_cache(maxsize=8)
-def _patterns(language: str, folded: bool) -> tuple[tuple[str, Concept], ...]:
-    """(term, concept) pairs, longest term first so "污水处理" wins over "污水"."""
-    pairs = {}
+def _matcher(language: str, folded: bool) -> tuple[re.Pattern, dict[str, Concept]]:
+    """One regular expression for all of a language's terms, and the concept of each term.
+    Longest terms first: at any position the longest term wins ("污水处理" over "污水")."""
+    concepts: dict[str, Concept] = {}
     for concept in load_glossary():
         for term in concept.terms.get(language, ()):
             key = fold(term) if folded else _normal(term)
-            pairs.setdefault(key, concept)
-    return tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+            if folded and " " not in key:
+                continue  # one folded syllable is ambiguous in Vietnamese ("thai" vs "thải")
+            concepts.setdefault(key, concept)
+            if language == "en":
+                concepts.setdefault(_singular(key), concept)
+    if not concepts:
+        return re.compile("(?!)"), concepts  # matches nothing
+    alternatives = "|".join(re.escape(t) for t in sorted(concepts, key=len, reverse=True))
+    if language == "th":
+        # Thai has no spaces: do not start after a leading vowel or stop before a vowel sign
+        # or tone mark, or "ดิน" (soil) would fire inside "เดิน" (walk).
+        pattern = f"(?<![{_THAI_LEADING}])(?P<t>{alternatives})(?![{_THAI_TRAILING}])"
+    elif language == "zh":
+        pattern = f"(?P<t>{alternatives})"  # no spaces, and a word boundary is not written
+    else:
+        plural = "(?:e?s)?" if language == "en" else ""  # "sensor" also finds "sensors"
+        pattern = rf"(?<![^\W_])(?P<t>{alternatives}){plural}(?![^\W_])"
+    return re.compile(pattern), concepts
 
 
-def _thai_boundary(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start else ""
-    after = text[end] if end < len(text) else ""
-    return before not in _THAI_LEADING and not _THAI_TRAILING.match(after)
+def _singular(term: str) -> str:
+    """"batteries" -> "battery", "sensors" -> "sensor": the pattern adds plurals back.  Short
+    words keep their "s": "wells" must not become "well" (as in "as well as")."""
+    if term.endswith("ies"):
+        return term[:-3] + "y"
+    if len(term) >= 6 and term.endswith("s") and not term.endswith("ss"):
+        return term[:-1]
+    return term
 
 
 def _find(text: str, language: str, folded: bool = False
           ) -> list[tuple[int, int, Concept]]:
-    """Non-overlapping glossary matches, longest first: (start, end, concept)."""
-    taken = [False] * len(text)
-    found = []
-    spaced = language not in ("zh", "th")  # zh and th have no spaces between words
-    for term, concept in _patterns(language, folded):
-        if spaced and folded and " " not in term:
-            continue  # one folded syllable is ambiguous in Vietnamese ("thai" vs "thải")
-        pattern = re.escape(term)
-        if spaced:
-            pattern = rf"(?<![^\W_]){pattern}(?![^\W_])"
-        for m in re.finditer(pattern, text):
-            if any(taken[m.start():m.end()]):
-                continue
-            if language == "th" and not _thai_boundary(text, m.start(), m.end()):
-                continue
-            taken[m.start():m.end()] = [True] * (m.end() - m.start())
-            found.append((m.start(), m.end(), concept))
-    return found
+    """Non-overlapping glossary matches, left to right: (start, end, concept)."""
+    pattern, concepts = _matcher(language, folded)
+    return [(m.start(), m.end(), concepts[m.group("t")]) for m in pattern.finditer(text)]
 
 
 def find_concepts(text: str, language: str) -> list[Concept]:
@@ -158,13 +166,23 @@ def find_concepts(text: str, language: str) -> list[Concept]:
 
 
 def expand(text: str, language: str | None = None) -> Expansion:
-    """The query's language, the concepts it names and the English terms to add.  English
-    queries get no terms: their words already match the corpus."""
+    """The query's language, the concepts it names and their English terms.  An English query
+    gets its concepts' English synonyms ("PV" also says "photovoltaic", "solar panels")."""
     language = language or guess_language(text)
-    if language == "en":
-        return Expansion("en")
     concepts = find_concepts(text, language)
     english: dict[str, None] = {}
     for concept in concepts:
         english.update(dict.fromkeys(concept.english))
     return Expansion(language, concepts, list(english))
+
+
+def new_words(text: str, terms: list[str]) -> list[str]:
+    """The words of ``terms`` that ``text`` lacks, once each.  Repeating a query word would
+    count it twice in Elasticsearch's match query but once in the local backend."""
+    seen = set(_WORD.findall(_normal(text)))
+    fresh: dict[str, None] = {}
+    for term in terms:
+        for word in _WORD.findall(_normal(term)):
+            if word not in seen:
+                fresh.setdefault(word)
+    return list(fresh)

@@ -3,6 +3,8 @@
 Two retrievers run side by side on the search backend: BM25 over the text fields and kNN over
 the embeddings.  Their ranked lists are fused in Python with weighted reciprocal rank fusion,
 which works on both backends and on the minimal Elasticsearch distribution (no RRF retriever).
+A multilingual glossary (search/expansion.py) gives every query the English terms of the
+concepts it names: they join the text query and, embedded alone, make a third (kNN) list.
 A structured fit (sectors on the taxonomy tree, capacity, budget, certifications) then nudges
 the order, and every result carries the reasons it was matched.
 """
@@ -32,15 +34,19 @@ class RankingSettings:
     # "rrf" fuses ranks; "convex" mixes min-max normalised scores (text_weight and
     # semantic_weight are then the mixing weights).
     fusion: str = "rrf"
-    # Cross-lingual expansion of the text query (search/expansion.py): "append" adds the
-    # English glossary equivalents to a non-English query, "replace" searches the English
-    # equivalents only, "off" leaves the query alone.
-    expansion: str = "append"
-    # A non-English query's own words rarely match an English corpus: its text ranks count
-    # for this much of text_weight per glossary concept found, up to text_weight.
-    foreign_text_weight: float = 1.0
-    # Weight of an extra kNN list for the query's English equivalents (needs an embedder).
-    english_knn_weight: float = 0.0
+    # Glossary expansion of the text query (search/expansion.py): "add" puts the English
+    # terms of the concepts a query names (its translations, or its English synonyms) in front
+    # of it; "replace" searches a non-English query's English terms alone; "off" does neither.
+    # "add" and "replace" measured the same; "add" keeps the query's names and acronyms.
+    expansion: str = "add"
+    # Text weights (times text_weight) for a non-English query.  With glossary terms added the
+    # text list is precise and counts for more; without, the query's own words match an
+    # English corpus only by chance ("air" is water in Indonesian) and count for less.
+    foreign_text_weight: float = 1.5
+    unmatched_text_weight: float = 0.25
+    # An extra kNN list for the English terms of the concepts the query names: a short,
+    # English, on-topic view of the need that the model places well (whatever the language).
+    english_knn_weight: float = 1.0
 
 
 @dataclass
@@ -93,13 +99,24 @@ def convex_fusion(scored_lists: Sequence[tuple[Sequence[Hit], float]]) -> dict[i
     return fused
 
 
+# Words that match everywhere and explain nothing: "Shares the words: with, in, an" helps
+# no reader.  The text retriever still scores them; the explanation leaves them out.
+EXPLANATION_STOPWORDS = frozenset("""
+a an and are as at be been but by can for from has have in into is it its of on or our that
+the their this to was we were which will with within without your you also more most such
+than then these those using used use per via all any both each other new
+""".split())
+
+
 def matched_terms(highlights: dict[str, list[str]]) -> list[str]:
-    """The distinct words the highlighter marked, in the order first seen."""
+    """The distinct telling words the highlighter marked, in the order first seen."""
     seen: dict[str, str] = {}
     for fragments in highlights.values():
         for fragment in fragments:
             for word in MARK.findall(fragment):
-                seen.setdefault(word.lower(), word)
+                key = word.lower()
+                if key not in EXPLANATION_STOPWORDS and len(key) > 1:
+                    seen.setdefault(key, word)
     return list(seen.values())
 
 
@@ -116,7 +133,8 @@ class Matcher:
         self.backend = backend
         self.settings = settings or RankingSettings()
         self.fit = fit or structured_fit
-        self.embed = embed
+        # Embeds the English view of a query; it must be the model that embedded the index.
+        self.embed = embed or _library_embed
 
     def rank(self, kind: str, query: MatchQuery, *, size: int = 10,
              documents: Callable[[list[int]], dict[int, ListingDocument]] | None = None,
@@ -151,29 +169,36 @@ class Matcher:
         return top
 
     def _expand(self, text: str) -> _Expanded:
-        """The text query, with English glossary equivalents for a non-English one."""
-        if self.settings.expansion == "off" or not text.strip():
+        """The text query, led by the English terms of the glossary concepts it names."""
+        if not text.strip():
             return _Expanded(text, expansion.Expansion("en"))
         found = expansion.expand(text)
-        english = " ".join(found.english)
-        if not english:
+        if self.settings.expansion == "off" or not found.english:
             return _Expanded(text, found)
-        if self.settings.expansion == "replace":
-            return _Expanded(english, found)
-        return _Expanded(f"{text}\n{english}", found)
+        if self.settings.expansion == "replace" and found.language != "en":
+            return _Expanded(" ".join(found.english), found)
+        # First, not last: the local backend keeps only a long query's first 128 words.
+        added = " ".join(expansion.new_words(text, found.english))
+        return _Expanded(f"{added}\n{text}" if added else text, found)
 
     def _text_weight(self, expanded: _Expanded) -> float:
         s = self.settings
-        if expanded.found.language == "en" or s.foreign_text_weight >= 1.0:
+        if expanded.found.language == "en":
             return s.text_weight
-        return s.text_weight * min(1.0, s.foreign_text_weight * (1 + expanded.found.hits))
+        if expanded.found.english and s.expansion != "off":
+            return s.text_weight * s.foreign_text_weight
+        return s.text_weight * s.unmatched_text_weight
 
     def _english_knn(self, kind: str, query: MatchQuery, expanded: _Expanded) -> list[Hit]:
-        if not (self.embed and self.settings.english_knn_weight and expanded.found.english):
+        """Neighbours of the glossary's English terms alone (embedding them together with the
+        original text measured worse: the original dominates)."""
+        s = self.settings
+        if s.expansion == "off" or not (s.english_knn_weight and expanded.found.english):
             return []
-        vector = self.embed(", ".join(expanded.found.english))
-        return self.backend.knn_search(kind, list(vector), query.filters,
-                                       size=self.settings.depth).hits
+        vector = list(self.embed(", ".join(expanded.found.english)))
+        if len(vector) != len(query.vector):
+            return []  # not the index's model (a test's stand-in vector, say): skip
+        return self.backend.knn_search(kind, vector, query.filters, size=s.depth).hits
 
     def _explain_terms(self, kind: str, query: MatchQuery, matches: list[RankedMatch]) -> None:
         """Highlight the final text matches and name the words they share with the query."""
@@ -210,6 +235,13 @@ class Matcher:
             match.fit, reasons = self.fit(seeker, candidate)
             match.score += self.settings.fit_weight * match.fit
             match.reasons.extend(reasons)
+
+
+def _library_embed(text: str) -> Sequence[float]:
+    """The library's query embedder: the model the marketplace indexes with by default."""
+    from search.embeddings import default_embedder  # numpy and the model only when needed
+
+    return default_embedder().query(text)
 
 
 # -- structured fit -----------------------------------------------------------------------

@@ -110,7 +110,7 @@ def evaluate(corpus_path: str, queries_path: str | None = None, backend_name: st
         _index(backend, corpus)
         id_of = {row["id"]: n for n, row in enumerate(corpus)}
         row_of = {n: row["id"] for n, row in enumerate(corpus)}
-        matcher = Matcher(backend, matching.ranking_settings())
+        matcher = matching.make_matcher(backend)
         scores, lines = _score(matcher, queries, id_of, row_of, k)
     finally:
         backend.drop()

@@ -31,6 +31,16 @@ def ranking_settings() -> RankingSettings:
     return current_app.config.get("RANKING_SETTINGS") or RankingSettings()
 
 
+def make_matcher(search_backend) -> Matcher:
+    """The matcher, embedding the English view of a query with the model that embedded the
+    index (and through the database cache)."""
+    return Matcher(search_backend, ranking_settings(), embed=_embed_query)
+
+
+def _embed_query(text: str) -> list[float]:
+    return indexing.embed_texts([text], role="query")[0].tolist()
+
+
 def hard_filters(seeker: ListingDocument) -> Filters:
     """DESIGN.md's hard filters, seen from the seeker's side."""
     if seeker.kind == "need":
@@ -56,8 +66,8 @@ def _documents(kind: str):
 def rank_for(listing, size: int = LEDGER_SIZE) -> list[RankedMatch]:
     seeker = indexing.to_document(listing)
     target = OTHER[listing.kind]
-    matcher = Matcher(backend(), ranking_settings())
-    return matcher.rank(target, query_for(seeker), size=size, documents=_documents(target))
+    return make_matcher(backend()).rank(target, query_for(seeker), size=size,
+                                        documents=_documents(target))
 
 
 def match_listing(kind: str, listing_id: int) -> int:

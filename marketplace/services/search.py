@@ -14,7 +14,7 @@ from marketplace.services.listings import LISTING_CLASSES
 from marketplace.taxonomy import taxonomy
 from search.backends.base import SearchBackend, SearchUnavailable
 from search.documents import FACETS, Filters, SearchResult
-from search.matcher import Matcher, MatchQuery
+from search.matcher import MatchQuery
 
 PER_PAGE = 20
 
@@ -101,10 +101,10 @@ HYBRID_DEPTH = 100
 def _hybrid(kind: str, args: browse.Filters, page: int) -> SearchPage:
     """The matcher's ranking for a typed query; facets are counted over what it found."""
     from marketplace.services import indexing
-    from marketplace.services.matching import MIN_SIMILARITY, ranking_settings
+    from marketplace.services.matching import MIN_SIMILARITY, make_matcher
 
     vector = indexing.embed_texts([args.q], role="query")[0]
-    ranked = Matcher(backend(), ranking_settings()).rank(
+    ranked = make_matcher(backend()).rank(
         kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH)
     # Nearest neighbours always exist: keep only word matches and close meanings.
     ranked = [m for m in ranked if m.text_rank is not None or (m.similarity or 0) >= MIN_SIMILARITY]
