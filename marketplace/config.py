@@ -31,6 +31,7 @@ ENV_SETTINGS = (
     "MAIL_FROM",
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_BASE_URL",
+    "RETRY_BASE_SECONDS",
 )
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL")
@@ -74,8 +75,13 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         # One limit for every worker together (counted in Redis); 0 means no limit.
         "MAIL_RATE_PER_SECOND": int(environ.get("MAIL_RATE_PER_SECOND", "500")),
         "DIGEST_BATCH_SIZE": 200,  # users per digest job: one SMTP connection each
-        # A digest claimed but not sent after this long (its worker died) is sent again.
-        "DIGEST_CLAIM_TIMEOUT": 600,
+        # A delivery claimed but not sent after this long (its worker died) is sent again.
+        "MAIL_CLAIM_TIMEOUT": 600,
+        "EMAGAZINE_BATCH_SIZE": 250,  # recipients per sending job
+        # A scheduled issue more than this late (the site was down) waits for staff to confirm.
+        "EMAGAZINE_SCHEDULE_GRACE": 3600,
+        # First delay of a retried job (doubling each time, at most 10 minutes).
+        "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

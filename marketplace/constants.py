@@ -102,4 +102,21 @@ MODERATION_ACTIONS = {
     "renewed": _l("renewed"),
 }
 
+ISSUE_STATUSES = {
+    "draft": _l("draft"),
+    "scheduled": _l("scheduled"),
+    "sending": _l("sending"),
+    "paused": _l("paused"),
+    "sent": _l("sent"),
+}
+
+SECTION_KINDS = {
+    "manual": _l("Written by hand"),
+    "new_solutions": _l("New solutions by sector"),
+    "open_needs": _l("Open needs"),
+    "matches": _l("Notable matches"),
+    "events": _l("Upcoming events"),
+    "news": _l("News"),
+}
+
 LISTING_LIFETIME_DAYS = 365

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     DecimalField,
     EmailField,
     FieldList,
@@ -30,12 +33,14 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 
 from marketplace import constants
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language
 
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
 
 
@@ -157,6 +162,85 @@ class NotificationsForm(FlaskForm):
     solution_matches = BooleanField(_l("Needs found for my solutions"))
     saved_searches = BooleanField(_l("New results for my saved searches"))
     submit = SubmitField(_l("Save"))
+
+
+# -- the E-magazine (staff) ------------------------------------------------------------------
+
+AUDIENCE_ROLE_CHOICES = [("subscriber", _l("Public subscribers")),
+                         ("supplier", _l("Suppliers")), ("buyer", _l("Buyers"))]
+
+
+def _sector_choices() -> list[tuple[str, str]]:
+    return taxonomy().choices(current_language())
+
+
+class NewIssueForm(FlaskForm):
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
+    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Create the issue"))
+
+
+class AudienceForm(FlaskForm):
+    """Each empty list means everyone."""
+
+    languages = SelectMultipleField(_l("Languages"), validators=[Optional()],
+                                    choices=_choices(constants.LANGUAGES))
+    countries = SelectMultipleField(_l("Countries"), validators=[Optional()],
+                                    choices=_country_choices())
+    sectors = SelectMultipleField(_l("Sectors"), validators=[Optional()])
+    roles = SelectMultipleField(_l("Who"), validators=[Optional()],
+                                choices=AUDIENCE_ROLE_CHOICES)
+    submit = SubmitField(_l("Save the audience"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sectors.choices = _sector_choices()
+
+
+class EditionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    intro = TextAreaField(_l("Editorial introduction (Markdown)"),
+                          validators=[Optional(), Length(max=20000)])
+    submit = SubmitField(_l("Save the edition"))
+
+
+class NewSectionForm(FlaskForm):
+    kind = SelectField(_l("Section"), choices=_choices(constants.SECTION_KINDS))
+    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Add the section"))
+
+
+class SectionForm(FlaskForm):
+    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=50000)])
+    submit = SubmitField(_l("Save the section"))
+
+
+class TestSendForm(FlaskForm):
+    addresses = TextAreaField(_l("Send a test to (one address per line, at most 10)"),
+                              validators=[DataRequired()])
+    language = SelectField(_l("Edition"), choices=_choices(constants.LANGUAGES))
+    submit = SubmitField(_l("Send a test"))
+
+    def validate_addresses(self, field):
+        addresses = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        bad = [a for a in addresses if not EMAIL_PATTERN.match(a)]
+        if bad:
+            raise ValidationError(_l("Not an e-mail address: %(bad)s", bad=", ".join(bad)))
+        if len(addresses) > 10:
+            raise ValidationError(_l("At most 10 addresses."))
+        field.addresses = addresses
+
+
+class ScheduleForm(FlaskForm):
+    when = DateTimeLocalField(_l("Send at (UTC)"), validators=[DataRequired()])
+    submit = SubmitField(_l("Schedule"))
+
+
+class SendNowForm(FlaskForm):
+    confirm = BooleanField(_l("Yes, send this issue to its audience now"),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
+    submit = SubmitField(_l("Send now"))
 
 
 class ActionForm(FlaskForm):
@@ -318,3 +402,67 @@ class RejectForm(FlaskForm):
         validators=[DataRequired(message=_l("Say why, so the owner can fix it.")),
                     Length(max=2000)])
     submit = SubmitField(_l("Reject"))
+
+
+# -- the E-magazine (readers) and events ------------------------------------------------------
+
+
+class _ReaderPreferencesForm(FlaskForm):
+    """What a reader receives; leaving countries or sectors empty means all of them."""
+
+    language = SelectField(_l("Language of the E-magazine"),
+                           choices=_choices(constants.LANGUAGES))
+    countries = SelectMultipleField(_l("Countries you follow"), validators=[Optional()],
+                                    description=_l("Leave empty to hear about all of them."))
+    sectors = SelectMultipleField(_l("Sectors you follow"), validators=[Optional()],
+                                  description=_l("Leave empty to hear about all of them."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.countries.choices = _country_choices()  # the ten ASEAN members and China
+        self.sectors.choices = _sector_choices()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SubscribeForm(_ReaderPreferencesForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)],
+                       filters=[_strip])  # pasted addresses often carry a space
+    submit = SubmitField(_l("Subscribe"))
+
+
+class EmagazineSettingsForm(_ReaderPreferencesForm):
+    subscribed = BooleanField(_l("Send me the E-magazine"))
+    submit = SubmitField(_l("Save"))
+
+
+# Keys are marketplace.models.emagazine.EVENT_KINDS (a test keeps them equal).
+EVENT_KIND_NAMES = {
+    "forum": _l("Forum"),
+    "exhibition": _l("Exhibition"),
+    "training": _l("Training"),
+}
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=_choices(EVENT_KIND_NAMES))
+    base = SelectField(_l("Demonstration base"), choices=_choices(constants.BASES))
+    starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
+    ends_on = DateField(_l("Ends on"), validators=[Optional()],
+                        description=_l("Leave empty for a one-day event."))
+    location = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    url = URLField(_l("Web page"), validators=[Optional(), URL(), Length(max=500)])
+    description = TextAreaField(_l("Description (Markdown)"),
+                                validators=[Optional(), Length(max=20000)])
+    submit = SubmitField(_l("Save"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.starts_on.data and self.ends_on.data and self.ends_on.data < self.starts_on.data:
+            self.ends_on.errors = [*self.ends_on.errors,
+                                   _l("The event cannot end before it starts.")]
+            ok = False
+        return ok

@@ -53,6 +53,10 @@ JOBS = {job.name: job for job in (
     Job("digests.send_batch", "marketplace.services.digests:send_batch", "mail"),
     Job("digests.send_one", "marketplace.services.digests:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
+    Job("emagazine.tick", "marketplace.services.emagazine:tick", "mail"),
+    Job("emagazine.send_batch", "marketplace.services.emagazine:send_batch", "mail"),
+    Job("emagazine.send_one", "marketplace.services.emagazine:send_one", "mail",
+        retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
 )}
 
 
@@ -75,15 +79,21 @@ PERIODIC = (
     Periodic("digests.schedule", timedelta(minutes=15), ("daily",)),
     Periodic("digests.schedule", timedelta(minutes=15), ("weekly",)),
     Periodic("listings.expire", timedelta(hours=1)),
+    Periodic("emagazine.tick", timedelta(minutes=1)),
 )
 
-# Exponential backoff for retried jobs: 10 s, 20 s, 40 s ... at most 10 minutes.
+# Exponential backoff for retried jobs: 10 s, 20 s, 40 s ... at most 10 minutes.  The base
+# can be lowered with the RETRY_BASE_SECONDS setting (the worker tests use 1 s).
 RETRY_BASE_SECONDS = 10
 RETRY_MAX_SECONDS = 600
 
 
+def retry_base_seconds(config) -> int:
+    return int(config.get("RETRY_BASE_SECONDS") or RETRY_BASE_SECONDS)
+
+
 def retry_delay(attempt: int) -> int:
-    return min(RETRY_BASE_SECONDS * 2 ** attempt, RETRY_MAX_SECONDS)
+    return min(retry_base_seconds(current_app.config) * 2 ** attempt, RETRY_MAX_SECONDS)
 
 
 def _import(path: str):
@@ -134,8 +144,10 @@ def enqueue(name: str, *args, countdown: float | None = None) -> None:
     """Run job ``name`` in the background: on Celery, or in this process when embedded."""
     job = JOBS[name]
     if uses_celery():
+        # ignore_result: send_task by name does not apply task_ignore_result, and would
+        # subscribe to each task's result in Redis - retrying for ~20 s when Redis is down.
         producer().send_task(name, args=list(args), queue=job.queue, countdown=countdown,
-                             retry=False)
+                             retry=False, ignore_result=True)
     elif countdown:
         _run_after(countdown, job, args, attempt=0)
     else:

@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
         "base_name": constants.BASES,
         "language_name": constants.LISTING_LANGUAGES,
         "moderation_action_name": constants.MODERATION_ACTIONS,
+        "issue_status_name": constants.ISSUE_STATUSES,
+        "section_kind_name": constants.SECTION_KINDS,
     }
     for name, mapping in labels.items():
         app.jinja_env.filters[name] = _labeller(mapping)

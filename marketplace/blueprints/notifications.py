@@ -1,18 +1,23 @@
-"""Digest preferences, and unsubscribing from e-mail lists with one click (RFC 8058)."""
+"""What mail a user gets: digest and E-magazine preferences, and unsubscribing from e-mail
+lists with one click (RFC 8058)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.extensions import csrf, db
-from marketplace.forms import NotificationsForm
-from marketplace.models.mail import DIGEST_LIST
-from marketplace.services import subscriptions
+from marketplace.forms import EmagazineSettingsForm, NotificationsForm
+from marketplace.models.mail import DIGEST_LIST, EMAGAZINE_LIST
+from marketplace.services import subscribers, subscriptions
 from marketplace.services.tokens import InvalidToken
 
 bp = Blueprint("notifications", __name__)
+
+# How the unsubscribe page names each list: "Stop sending <label> to ...?"
+LIST_LABELS = {DIGEST_LIST: _l("match digests"), EMAGAZINE_LIST: _l("the E-magazine")}
 
 
 @bp.route("/my/notifications", methods=["GET", "POST"])
@@ -39,6 +44,42 @@ def preferences():
                            bounced=subscriptions.is_suppressed(user.email, "*")), status
 
 
+@bp.route("/my/emagazine", methods=["GET", "POST"])
+@login_required
+def emagazine():
+    user = current_user
+    subscriber = subscribers.for_user(user)
+    form = EmagazineSettingsForm(data=_emagazine_settings(user, subscriber)
+                                 if request.method == "GET" else None)
+    if form.validate_on_submit():
+        _save_emagazine_settings(form, user)
+        return redirect(url_for("notifications.emagazine"))
+    status = 400 if form.errors else 200
+    return render_template("notifications/emagazine.html", form=form, subscriber=subscriber,
+                           bounced=subscriptions.is_suppressed(user.email, "*")), status
+
+
+def _save_emagazine_settings(form: EmagazineSettingsForm, user) -> None:
+    if not form.subscribed.data:
+        subscribers.unsubscribe_account(user)
+        flash(_("You will get no more issues of the E-magazine."), "success")
+        return
+    preferences = subscribers.Preferences.clean(form.language.data, form.countries.data,
+                                                form.sectors.data)
+    if subscribers.subscribe_account(user, preferences, request.remote_addr or ""):
+        flash(_("Your E-magazine settings are saved."), "success")
+    else:  # the account's address is not verified: it must be proven first
+        flash(_("Please confirm your address: we have sent a link to %(email)s.",
+                email=user.email), "info")
+
+
+def _emagazine_settings(user, subscriber) -> dict:
+    if subscriber is None:
+        return {"subscribed": False, "language": user.language}
+    return {"subscribed": subscriber.status != "unsubscribed", "language": subscriber.language,
+            "countries": subscriber.countries, "sectors": subscriber.sectors}
+
+
 @bp.get("/unsubscribe/<token>")
 def unsubscribe_confirm(token: str):
     """A GET never changes anything (mail scanners follow links): it asks to confirm."""
@@ -47,7 +88,8 @@ def unsubscribe_confirm(token: str):
     except InvalidToken:
         return render_template("notifications/unsubscribe.html", invalid=True), 400
     return render_template("notifications/unsubscribe.html", email=email,
-                           list_name=list_name, token=token, done=False)
+                           list_name=list_name, list_label=LIST_LABELS[list_name],
+                           token=token, done=False)
 
 
 @bp.post("/unsubscribe/<token>")
@@ -60,4 +102,4 @@ def unsubscribe(token: str):
     subscriptions.unsubscribe(email, list_name)
     # 200 with the answer, no redirect: RFC 8058 clients do not follow one.
     return render_template("notifications/unsubscribe.html", email=email,
-                           list_name=list_name, done=True)
+                           list_name=list_name, list_label=LIST_LABELS[list_name], done=True)

@@ -1,5 +1,13 @@
 """The domain model: one module per domain, all on one declarative base."""
 
+from marketplace.models.emagazine import (
+    Event,
+    Issue,
+    IssueDelivery,
+    IssueEdition,
+    IssueSection,
+    Subscriber,
+)
 from marketplace.models.listings import (
     ModerationDecision,
     Need,
@@ -16,6 +24,12 @@ from marketplace.models.search import EmbeddingCache, Match, SavedSearch
 from marketplace.models.users import User
 
 __all__ = [
+    "Event",
+    "Issue",
+    "IssueDelivery",
+    "IssueEdition",
+    "IssueSection",
+    "Subscriber",
     "DigestDelivery",
     "DigestItem",
     "MailSuppression",

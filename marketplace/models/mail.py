@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # A suppression for EVERY_LIST stops all mail to the address (a hard bounce).
 EVERY_LIST = "*"
 DIGEST_LIST = "digests"
+EMAGAZINE_LIST = "emagazine"
 
 
 class MailSuppression(db.Model):
@@ -42,7 +43,17 @@ class MailSuppression(db.Model):
 DELIVERY_STATES = ("claimed", "retrying", "sent", "failed", "bounced", "suppressed")
 
 
-class DigestDelivery(db.Model):
+class DeliveryMixin:
+    """A row claimed before one e-mail is submitted: the ledger of every bulk sender."""
+
+    status: Mapped[str] = mapped_column(String(16), default="claimed", index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class DigestDelivery(DeliveryMixin, db.Model):
     """One digest e-mail to one user for one period (e.g. ``daily:2026-11-30``)."""
 
     __tablename__ = "digest_deliveries"
@@ -51,11 +62,6 @@ class DigestDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     period: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16), default="claimed", index=True)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User] = relationship()
     items: Mapped[list[DigestItem]] = relationship(back_populates="delivery",

@@ -10,7 +10,7 @@ The flow for one user and one period (``daily:2026-11-30``):
    run or a concurrent worker fails the claim and stops.
 3. *Send* through a ``MailSession`` and mark the row sent.  A transient failure releases it
    (``retrying``) for a retry job; a 5xx marks the address bounced.  A claim whose worker died
-   is taken over by the next ``schedule`` run once it is older than ``DIGEST_CLAIM_TIMEOUT``.
+   is taken over by the next ``schedule`` run once it is older than ``MAIL_CLAIM_TIMEOUT``.
 
 The one window left: a worker killed after the SMTP server accepted a message but before the
 row was marked sent will have that digest sent again after the timeout.  Marking it sent
@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload
 
 from marketplace import coordination, jobs
 from marketplace.extensions import db
@@ -105,7 +106,7 @@ def due_user_ids(frequency: str, period: str) -> list[int]:
 def _requeue_stale_claims(period: str) -> None:
     """Claims whose worker died mid-send, and retries that were lost: send them again
     (``send_one`` takes each over only if it is still free)."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["DIGEST_CLAIM_TIMEOUT"])
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
     stale = db.session.execute(
         select(DigestDelivery.user_id).where(
             DigestDelivery.period == period,
@@ -181,10 +182,10 @@ def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
 
 def _take_over(delivery: DigestDelivery) -> bool:
     """Own an existing delivery if it is free: released for a retry, or claimed by a worker
-    that has been silent for longer than ``DIGEST_CLAIM_TIMEOUT`` (it died).  A fresh claim
+    that has been silent for longer than ``MAIL_CLAIM_TIMEOUT`` (it died).  A fresh claim
     belongs to the worker sending it right now, so a duplicate job leaves it alone.  The
     conditional update lets exactly one contender win."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["DIGEST_CLAIM_TIMEOUT"])
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
     free = or_(DigestDelivery.status == "retrying",
                and_(DigestDelivery.status == "claimed", DigestDelivery.claimed_at < cutoff))
     taken = db.session.execute(
@@ -326,9 +327,11 @@ class HitEntry:
 def digest_entries(user: User, items: list[DigestItem]) -> tuple[list[MatchEntry],
                                                                   list[HitEntry]]:
     matches, hits = [], []
+    loaded = _matches_with_listings([item.match_id for item in items
+                                     if item.match_id is not None])
     for item in items:
         if item.match_id is not None:
-            match = db.session.get(Match, item.match_id)
+            match = loaded.get(item.match_id)
             if match is None:
                 continue
             own_is_need = match.need.organization_id == user.organization_id
@@ -344,6 +347,21 @@ def digest_entries(user: User, items: list[DigestItem]) -> tuple[list[MatchEntry
                 hits.append(HitEntry(search=saved, listing=listing,
                                      link=_listing_url(listing)))
     return matches, hits
+
+
+def _matches_with_listings(match_ids: list[int]) -> dict[int, Match]:
+    """The matches with both listings and their organisations, in one query (one lazy load
+    each would be five or six statements per match); the listings' sectors and countries,
+    which a digest does not show, are left to load only if something reads them."""
+    if not match_ids:
+        return {}
+    rows = db.session.scalars(select(Match).where(Match.id.in_(match_ids)).options(
+        joinedload(Match.need).options(joinedload(Need.organization),
+                                       lazyload(Need.sector_links)),
+        joinedload(Match.solution).options(joinedload(Solution.organization),
+                                           lazyload(Solution.sector_links),
+                                           lazyload(Solution.country_links))))
+    return {match.id: match for match in rows}
 
 
 def _listing_url(listing) -> str:

@@ -47,10 +47,20 @@ def external_url(endpoint: str, **values) -> str:
 def render_email(name: str, to: str, language: str = "en", *,
                  headers: dict[str, str] | None = None, **context) -> EmailMessage:
     """Build a multipart message (plain text first, HTML last) in the reader's language."""
+    return build_message(*render_parts(name, language, **context), to, headers)
+
+
+def render_parts(name: str, language: str, **context) -> tuple[str, str, str]:
+    """Subject, plain text and HTML (CSS inlined) from templates/email/<name>/."""
     with force_locale(language):
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
         text = render_template(f"email/{name}/body.txt", **context)
         html = _inliner.inline(render_template(f"email/{name}/body.html", **context))
+    return subject, text, html
+
+
+def build_message(subject: str, text: str, html: str, to: str,
+                  headers: dict[str, str] | None = None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = current_app.config["MAIL_FROM"]

@@ -10,12 +10,12 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
-from marketplace.models import MailSuppression, User
-from marketplace.models.mail import DIGEST_LIST, EVERY_LIST
+from marketplace.models import MailSuppression, Subscriber, User
+from marketplace.models.mail import DIGEST_LIST, EMAGAZINE_LIST, EVERY_LIST
 from marketplace.services import tokens
 from marketplace.services.mail import external_url
 
-LISTS = (DIGEST_LIST,)
+LISTS = (DIGEST_LIST, EMAGAZINE_LIST)
 
 
 def unsubscribe_token(email: str, list_name: str) -> str:
@@ -36,9 +36,9 @@ def unsubscribe_url(email: str, list_name: str) -> str:
                         token=unsubscribe_token(email, list_name))
 
 
-def unsubscribe_headers(email: str, list_name: str) -> dict[str, str]:
+def unsubscribe_headers(email: str, list_name: str, url: str | None = None) -> dict[str, str]:
     """RFC 2369 List-Unsubscribe (the https link) and RFC 8058 one-click."""
-    return {"List-Unsubscribe": f"<{unsubscribe_url(email, list_name)}>",
+    return {"List-Unsubscribe": f"<{url or unsubscribe_url(email, list_name)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
@@ -57,6 +57,9 @@ def unsubscribe(email: str, list_name: str) -> None:
     if list_name == DIGEST_LIST:
         db.session.execute(update(User).where(User.email == email.lower())
                            .values(digest_frequency="off"))
+    if list_name == EMAGAZINE_LIST:
+        db.session.execute(update(Subscriber).where(Subscriber.email == email.lower())
+                           .values(status="unsubscribed"))
     db.session.commit()
 
 

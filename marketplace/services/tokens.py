@@ -8,10 +8,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 VERIFY_EMAIL = "verify-email"
 RESET_PASSWORD = "reset-password"
 UNSUBSCRIBE = "unsubscribe"
+EMAGAZINE_CONFIRM = "emagazine-confirm"
 
-# Unsubscribe links must keep working in old e-mails, so they last a year.
+# Unsubscribe links must keep working in old e-mails, so they last a year.  A sign-up left
+# unconfirmed for two days is stale: the reader can simply sign up again.
 MAX_AGE = {VERIFY_EMAIL: 7 * 24 * 3600, RESET_PASSWORD: 2 * 3600,
-           UNSUBSCRIBE: 365 * 24 * 3600}
+           UNSUBSCRIBE: 365 * 24 * 3600, EMAGAZINE_CONFIRM: 48 * 3600}
 
 
 class InvalidToken(Exception):

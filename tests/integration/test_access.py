@@ -5,10 +5,12 @@ organisation with the same role.  Drafts of others are 404 (their existence is n
 listings others may see but not change are 403.
 """
 
+from datetime import date
+
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import Match
+from marketplace.models import Event, Issue, IssueEdition, IssueSection, Match
 from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 LOGIN = "login"  # anonymous users are sent to the sign-in page
@@ -37,7 +39,26 @@ def world():
         "published_need": published_need,
         "pending_need": NeedFactory(organization=buyer.organization, pending=True),
         "org": OrganizationFactory(),
+        **_issue_with_section(),
+        "event": _event(),
     }
+
+
+def _event():
+    event = Event(title="Water forum", kind="forum", base="yixing", starts_on=date(2099, 1, 1))
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def _issue_with_section():
+    issue = Issue(slug="access-test", audience={}, editions=[
+        IssueEdition(language="en", title="Issue", sections=[
+            IssueSection(kind="manual", heading="Section", body="")]),
+        IssueEdition(language="zh", title="刊")])
+    db.session.add(issue)
+    db.session.commit()
+    return {"issue": issue, "section": issue.editions[0].sections[0]}
 
 
 def _status(client, auth, world, who, method, path):
@@ -106,6 +127,33 @@ MATRIX = [
     ("POST", "/staff/organizations/{org}/unverify", dict(anonymous=LOGIN, supplier=403, staff=302)),
     ("GET", "/staff/outbox", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
     ("GET", "/staff/outbox/nothing-here", dict(anonymous=LOGIN, supplier=403, staff=404)),
+    ("GET", "/staff/emagazine/", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("POST", "/staff/emagazine/new", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),
+    ("GET", "/staff/emagazine/{issue}", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("GET", "/staff/emagazine/audience-count", dict(anonymous=LOGIN, buyer=403, staff=200)),
+    ("POST", "/staff/emagazine/{issue}/audience", dict(anonymous=LOGIN, supplier=403,
+                                                        staff=302)),
+    ("POST", "/staff/emagazine/{issue}/editions/en", dict(anonymous=LOGIN, buyer=403,
+                                                           staff=400)),
+    ("POST", "/staff/emagazine/{issue}/editions/en/sections",
+     dict(anonymous=LOGIN, supplier=403, staff=400)),
+    ("POST", "/staff/emagazine/{issue}/sections/{section}", dict(anonymous=LOGIN, buyer=403,
+                                                                  staff=400)),
+    ("POST", "/staff/emagazine/{issue}/sections/{section}/refill",
+     dict(anonymous=LOGIN, supplier=403, staff=302)),
+    ("POST", "/staff/emagazine/{issue}/sections/{section}/delete",
+     dict(anonymous=LOGIN, supplier=403, staff=302)),
+    ("GET", "/staff/emagazine/{issue}/preview", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("POST", "/staff/emagazine/{issue}/test", dict(anonymous=LOGIN, buyer=403, staff=400)),
+    ("POST", "/staff/emagazine/{issue}/schedule", dict(anonymous=LOGIN, supplier=403,
+                                                        staff=400)),
+    ("POST", "/staff/emagazine/{issue}/unschedule", dict(anonymous=LOGIN, supplier=403,
+                                                          staff=302)),
+    ("POST", "/staff/emagazine/{issue}/send", dict(anonymous=LOGIN, supplier=403, staff=400)),
+    ("POST", "/staff/emagazine/{issue}/pause", dict(anonymous=LOGIN, supplier=403, staff=302)),
+    ("POST", "/staff/emagazine/{issue}/resume", dict(anonymous=LOGIN, buyer=403, staff=302)),
+    ("GET", "/staff/emagazine/{issue}/progress", dict(anonymous=LOGIN, supplier=403,
+                                                       staff=200)),
     ("POST", "/verify/resend", dict(anonymous=LOGIN, supplier=302)),
     ("GET", "/search", dict(anonymous=200, supplier=200, staff=200)),
     ("GET", "/search?kind=need&q=water", dict(anonymous=200, buyer=200)),
@@ -122,6 +170,21 @@ MATRIX = [
     ("GET", "/my/notifications",
      dict(anonymous=LOGIN, supplier=200, buyer=200, staff=200)),
     ("POST", "/my/notifications", dict(anonymous=LOGIN)),
+    ("GET", "/emagazine", dict(anonymous=200, supplier=200, buyer=200, staff=200)),
+    ("GET", "/emagazine/feed.atom", dict(anonymous=200, supplier=200, staff=200)),
+    # The world's issue is a draft: not public, not even to staff (they preview it there).
+    ("GET", "/emagazine/access-test", dict(anonymous=404, supplier=404, staff=404)),
+    ("GET", "/emagazine/subscribe", dict(anonymous=200, supplier=200, buyer=200, staff=200)),
+    ("POST", "/emagazine/subscribe", dict(anonymous=400, supplier=400)),  # empty form
+    ("GET", "/my/emagazine", dict(anonymous=LOGIN, supplier=200, buyer=200, staff=200)),
+    ("POST", "/my/emagazine", dict(anonymous=LOGIN, supplier=400)),  # no language given
+    ("GET", "/staff/events", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("GET", "/staff/events/new", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("POST", "/staff/events/new", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),
+    ("GET", "/staff/events/{event}/edit", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("POST", "/staff/events/{event}/edit", dict(anonymous=LOGIN, supplier=403, buyer=403)),
+    ("POST", "/staff/events/{event}/delete",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
@@ -143,7 +206,8 @@ def test_route_access(client, auth, world, method, path, who, expected):
 # routes that anyone may use by design (language choice, sign-out).
 TESTED_ELSEWHERE = {"auth.verify_email", "auth.reset_password", "auth.forgot_password",
                     "auth.logout", "public.set_language", "static",
-                    "notifications.unsubscribe", "notifications.unsubscribe_confirm"}
+                    "notifications.unsubscribe", "notifications.unsubscribe_confirm",
+                    "emagazine.confirm"}
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -153,7 +217,8 @@ def test_every_route_is_in_the_matrix(app):
     for method, path, _ in MATRIX:
         endpoint, _args = adapter.match(path.format_map({k: 1 for k in (
             "draft_solution", "published_solution", "pending_solution", "draft_need",
-            "published_need", "pending_need", "org", "match")}).split("?")[0], method=method)
+            "published_need", "pending_need", "org", "match", "issue", "section", "event")}
+        ).split("?")[0], method=method)
         covered.add(endpoint)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - covered - TESTED_ELSEWHERE == set()
