@@ -7,6 +7,7 @@ are the same guarantee.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 
 import redis
 from flask import current_app
+
+log = logging.getLogger(__name__)
 
 COORDINATION_DB = 2  # see the Redis database numbers in marketplace/config.py
 
@@ -82,10 +85,22 @@ def wait_for_send_slot() -> None:
     while True:
         now = time.time()
         second = int(now)
-        count = _count_in_redis(client, second) if client else _count_in_process(second)
+        count = _count(client, second)
         if count <= limit:
             return
         time.sleep(max(0.0, second + 1 - now))
+
+
+def _count(client: redis.Redis | None, second: int) -> int:
+    if client is None:
+        return _count_in_process(second)
+    try:
+        return _count_in_redis(client, second)
+    except redis.exceptions.RedisError:
+        # Redis is down: mail a user asked for (a password reset) must still go, so count in
+        # this process until it is back - the limit holds per process meanwhile.
+        log.warning("Redis unavailable: counting the send rate in this process")
+        return _count_in_process(second)
 
 
 def _count_in_redis(client: redis.Redis, second: int) -> int:

@@ -46,7 +46,7 @@ def _register(job: jobs.Job) -> None:
     if job.retry_on:
         # Transient failures: exponential backoff with jitter, a bounded number of times.
         options.update(autoretry_for=job.retryable(), max_retries=job.max_retries,
-                       retry_backoff=jobs.RETRY_BASE_SECONDS,
+                       retry_backoff=jobs.retry_base_seconds(flask_app.config),
                        retry_backoff_max=jobs.RETRY_MAX_SECONDS, retry_jitter=True)
 
     def run(*args):

@@ -3,10 +3,16 @@
 Replies can be scripted per recipient: ``sink.reply_with("a@x.org", "451 try later", times=2)``
 answers the first two attempts for that address with a 4xx, then accepts.  ``delay`` slows
 every message down (before it is recorded, so a client killed meanwhile leaves no trace).
+
+``hold_after(n)`` makes the message after the n-th wait, unrecorded and unanswered, until
+``release()``: a test can kill a client at a known point of its conversation, with no race
+against the 250 reply.  A message whose client went away before it was recorded is counted in
+``abandoned`` and nowhere else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -35,8 +41,23 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.sink.delay:
-            time.sleep(self.sink.delay)  # blocks the server loop: deliberately slow
+        # Sleeping and holding yield to the event loop, so a client that disconnects meanwhile
+        # is noticed: aiosmtpd cancels this handler and the message is never recorded (a
+        # blocking sleep would record it after the client was gone, and it would count twice
+        # when the client's retry arrives).
+        try:
+            if self.sink.delay:
+                await asyncio.sleep(self.sink.delay)
+            if self.sink._should_hold():
+                self.sink._held_change(+1)
+                try:
+                    while self.sink._should_hold():
+                        await asyncio.sleep(0.01)
+                finally:
+                    self.sink._held_change(-1)
+        except asyncio.CancelledError:
+            self.sink._abandon()
+            raise
         self.sink._record(envelope.rcpt_tos, envelope.content)
         return "250 Message accepted"
 
@@ -47,6 +68,9 @@ class SmtpSink:
         self.keep_messages = keep_messages
         self.received: list[tuple[list[str], bytes]] = []
         self.count = 0
+        self.abandoned = 0  # messages whose client went away before they were recorded
+        self.held = 0  # messages waiting for release() right now
+        self._hold_after: int | None = None
         self._scripts: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.port = port or free_port()
@@ -76,6 +100,27 @@ class SmtpSink:
             script = self._scripts.get(address.lower())
             return script.pop() if script else None
 
+    def hold_after(self, count: int) -> None:
+        """Once ``count`` messages are recorded, hold every further one until ``release()``."""
+        with self._lock:
+            self._hold_after = count
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold_after = None
+
+    def _should_hold(self) -> bool:
+        with self._lock:
+            return self._hold_after is not None and self.count >= self._hold_after
+
+    def _held_change(self, delta: int) -> None:
+        with self._lock:
+            self.held += delta
+
+    def _abandon(self) -> None:
+        with self._lock:
+            self.abandoned += 1
+
     def _record(self, recipients: list[str], content: bytes) -> None:
         with self._lock:
             self.count += 1
@@ -86,6 +131,7 @@ class SmtpSink:
         with self._lock:
             self.received.clear()
             self.count = 0
+            self.abandoned = 0
 
     def recipients(self) -> Counter:
         """How many messages each address got."""
@@ -98,9 +144,20 @@ class SmtpSink:
                     for _, content in self.received]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> bool:
+        return self._wait(lambda: self.count >= count, timeout)
+
+    def wait_held(self, timeout: float = 30.0) -> bool:
+        """Wait until a message is being held (see ``hold_after``)."""
+        return self._wait(lambda: self.held > 0, timeout)
+
+    def wait_abandoned(self, count: int, timeout: float = 30.0) -> bool:
+        return self._wait(lambda: self.abandoned >= count, timeout)
+
+    @staticmethod
+    def _wait(condition, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.count >= count:
+            if condition():
                 return True
             time.sleep(0.05)
-        return self.count >= count
+        return condition()
