@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from marketplace import outbox as outbox_module
 from marketplace.extensions import db
-from marketplace.models import DigestDelivery, Match, MailSuppression
+from marketplace.models import DigestDelivery, MailSuppression, Match
 from marketplace.services import digests, subscriptions
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 

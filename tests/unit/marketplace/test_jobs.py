@@ -17,7 +17,7 @@ def test_every_job_target_exists_and_queues_are_known():
         assert periodic.every >= timedelta(minutes=1)
 
 
-def test_backoff_doubles_and_is_bounded():
+def test_backoff_doubles_and_is_bounded(app):
     delays = [jobs.retry_delay(attempt) for attempt in range(8)]
     assert delays[:4] == [10, 20, 40, 80]
     assert max(delays) == jobs.RETRY_MAX_SECONDS
