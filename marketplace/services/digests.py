@@ -8,23 +8,19 @@ The flow for one user and one period (``daily:2026-11-30``):
 2. *Claim* a ``DigestDelivery`` row, unique per (user, period), with its ``DigestItem`` rows,
    unique per (user, item), and commit - before anything is submitted.  A second scheduler
    run or a concurrent worker fails the claim and stops.
-3. *Send* through a ``MailSession`` and mark the row sent.  A transient failure releases it
-   (``retrying``) for a retry job; a 5xx marks the address bounced.  A claim whose worker died
-   is taken over by the next ``schedule`` run once it is older than ``MAIL_CLAIM_TIMEOUT``.
-
-The one window left: a worker killed after the SMTP server accepted a message but before the
-row was marked sent will have that digest sent again after the timeout.  Marking it sent
-*before* submitting would instead lose the digest; we choose at-least-once for that instant.
+3. *Send* and record, with the claim-before-send shared by every bulk sender
+   (``marketplace.services.delivery``): transient failures are retried, a 5xx marks the
+   address bounced, and a claim whose worker died is taken over by the next ``schedule`` run.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
@@ -41,11 +37,10 @@ from marketplace.models import (
 )
 from marketplace.models._time import utcnow
 from marketplace.models.mail import DIGEST_LIST, EVERY_LIST, MailSuppression
-from marketplace.services import subscriptions
+from marketplace.services import delivery, subscriptions
 from marketplace.services.listings import live_filter
 from marketplace.services.mail import (
     MailSession,
-    PermanentMailError,
     TransientMailError,
     external_url,
     render_email,
@@ -56,7 +51,6 @@ log = logging.getLogger(__name__)
 FREQUENCIES = ("immediate", "daily", "weekly")
 MAX_MATCHES = 20  # per digest; the rest wait for the next one
 MAX_HITS_PER_SEARCH = 5
-MAX_SEND_ATTEMPTS = 6  # claim + 5 retries, then the delivery is marked failed
 
 
 def period_for(frequency: str, now: datetime) -> str:
@@ -106,12 +100,8 @@ def due_user_ids(frequency: str, period: str) -> list[int]:
 def _requeue_stale_claims(period: str) -> None:
     """Claims whose worker died mid-send, and retries that were lost: send them again
     (``send_one`` takes each over only if it is still free)."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
-    stale = db.session.execute(
-        select(DigestDelivery.user_id).where(
-            DigestDelivery.period == period,
-            DigestDelivery.status.in_(("claimed", "retrying")),
-            DigestDelivery.claimed_at < cutoff)).scalars()
+    stale = db.session.scalars(select(DigestDelivery.user_id).where(
+        DigestDelivery.period == period, delivery.free_condition(DigestDelivery)))
     for user_id in stale:
         jobs.enqueue("digests.send_one", period, user_id)
 
@@ -141,63 +131,22 @@ def send_one(period: str, user_id: int) -> int:
 
 def deliver(user_id: int, period: str, session: MailSession) -> int:
     """Claim, send and record one user's digest.  Returns 1 if an e-mail went out."""
-    delivery = _claimed_delivery(user_id, period)
-    if delivery is None:
+    row = _claimed_delivery(user_id, period)
+    if row is None:
         return 0
-    user = delivery.user
-    if subscriptions.is_suppressed(user.email, DIGEST_LIST):
-        return _finish(delivery, "suppressed")
-    message = render_digest(user, _items_of(delivery))
-    try:
-        session.send(message)
-    except PermanentMailError as error:
-        subscriptions.mark_bounced(user.email, str(error))
-        return _finish(delivery, "bounced", str(error))
-    except TransientMailError as error:
-        if delivery.attempts >= MAX_SEND_ATTEMPTS:
-            _finish(delivery, "failed", str(error))
-            return 0
-        _finish(delivery, "retrying", str(error))  # released: the retry job takes it over
-        raise
-    delivery.sent_at = utcnow()
-    return _finish(delivery, "sent") or 1
-
-
-def _finish(delivery: DigestDelivery, status: str, error: str = "") -> int:
-    delivery.status = status
-    if error:
-        delivery.last_error = error[:2000]
-    db.session.commit()
-    return 0
+    user = row.user
+    return delivery.send_claimed(row, email=user.email, list_name=DIGEST_LIST,
+                                 render=lambda: render_digest(user, _items_of(row)),
+                                 session=session)
 
 
 def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
     """The delivery this worker now owns, or None if there is nothing (more) to send."""
-    delivery = db.session.scalar(select(DigestDelivery).where(
+    row = db.session.scalar(select(DigestDelivery).where(
         DigestDelivery.user_id == user_id, DigestDelivery.period == period))
-    if delivery is None:
+    if row is None:
         return _claim(user_id, period)
-    return delivery if _take_over(delivery) else None
-
-
-def _take_over(delivery: DigestDelivery) -> bool:
-    """Own an existing delivery if it is free: released for a retry, or claimed by a worker
-    that has been silent for longer than ``MAIL_CLAIM_TIMEOUT`` (it died).  A fresh claim
-    belongs to the worker sending it right now, so a duplicate job leaves it alone.  The
-    conditional update lets exactly one contender win."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
-    free = or_(DigestDelivery.status == "retrying",
-               and_(DigestDelivery.status == "claimed", DigestDelivery.claimed_at < cutoff))
-    taken = db.session.execute(
-        update(DigestDelivery)
-        .where(DigestDelivery.id == delivery.id, DigestDelivery.attempts == delivery.attempts,
-               free)
-        .values(status="claimed", attempts=delivery.attempts + 1, claimed_at=utcnow())
-    ).rowcount == 1
-    db.session.commit()
-    if taken:
-        db.session.refresh(delivery)
-    return taken
+    return row if delivery.take_over(row) else None
 
 
 def _claim(user_id: int, period: str) -> DigestDelivery | None:
