@@ -59,13 +59,15 @@ def take_over(delivery: DeliveryMixin) -> bool:
 
 
 def send_claimed(delivery: DeliveryMixin, *, email: str, list_name: str,
-                 render: Callable[[], EmailMessage], session: MailSession) -> int:
+                 render: Callable[[], EmailMessage], session: MailSession,
+                 suppression_checked: bool = False) -> int:
     """Send one claimed delivery and record the outcome.  Returns 1 if an e-mail went out.
 
-    Suppressions are checked now, at send time, so an unsubscribe or a bounce mid-run stops
-    everything after it.  Transient failures release the row and re-raise, for a retry job.
+    Suppressions are checked at send time (here, or by a caller that checks a few recipients
+    at once), so an unsubscribe or a bounce mid-run stops everything after it.  Transient
+    failures release the row and re-raise, for a retry job.
     """
-    if subscriptions.is_suppressed(email, list_name):
+    if not suppression_checked and subscriptions.is_suppressed(email, list_name):
         return finish(delivery, "suppressed")
     try:
         session.send(render())

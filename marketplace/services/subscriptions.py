@@ -51,6 +51,17 @@ def is_suppressed(email: str, list_name: str) -> bool:
     ) is not None
 
 
+def suppressed_among(emails: list[str], list_name: str) -> set[str]:
+    """Which of ``emails`` must not get ``list_name`` mail (one query for a batch)."""
+    if not emails:
+        return set()
+    lowered = {email.lower(): email for email in emails}
+    found = db.session.scalars(select(MailSuppression.email).where(
+        MailSuppression.email.in_(list(lowered)),
+        or_(MailSuppression.list_name == list_name, MailSuppression.list_name == EVERY_LIST)))
+    return {lowered[email] for email in found}
+
+
 def unsubscribe(email: str, list_name: str) -> None:
     """Stop ``list_name`` mail to ``email``; doing it twice is harmless."""
     _suppress(email, list_name, "unsubscribed")
