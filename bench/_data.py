@@ -96,11 +96,25 @@ def _key_terms(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in terms if t))
 
 
-def load_corpus(data_dir: Path = DATA_DIR, seed: int = SEED) -> tuple[list[BaseText], list[str]]:
-    """(unique base texts to index, held-out need-like query texts), both in seeded order."""
+def _projects(data_dir: Path) -> list[dict]:
+    """The CORDIS projects that have an objective, in file order."""
     with (data_dir / CORDIS).open(encoding="utf-8") as handle:  # not splitlines(): U+2028
         projects = [json.loads(line) for line in handle if line.strip()]
-    projects = [p for p in projects if (p.get("objective") or "").strip()]
+    return [p for p in projects if (p.get("objective") or "").strip()]
+
+
+def held_out_projects(data_dir: Path = DATA_DIR, seed: int = SEED) -> list[tuple[str, str]]:
+    """(title, whole objective) of the held-out projects behind ``load_corpus``'s queries,
+    in the same order: need-like texts that are not among the indexed bases."""
+    projects = _projects(data_dir)
+    random.Random(seed).shuffle(projects)  # the same first shuffle as load_corpus
+    return [(_title_case(p["title"].strip()), " ".join(p["objective"].split()))
+            for p in projects[:HELD_OUT]]
+
+
+def load_corpus(data_dir: Path = DATA_DIR, seed: int = SEED) -> tuple[list[BaseText], list[str]]:
+    """(unique base texts to index, held-out need-like query texts), both in seeded order."""
+    projects = _projects(data_dir)
     rng = random.Random(seed)
     rng.shuffle(projects)
     held_out, indexed = projects[:HELD_OUT], projects[HELD_OUT:]
