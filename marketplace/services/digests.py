@@ -108,19 +108,44 @@ def _requeue_stale_claims(period: str) -> None:
 
 # --- sending ---------------------------------------------------------------------------------
 
+CHECK_EVERY = 20  # digests between two looks at the suppressions (one query each time)
+
+
 def send_batch(period: str, user_ids: list[int]) -> int:
-    """The ``digests.send_batch`` job: one SMTP connection for many users.  A transient
-    failure for one user becomes a retried ``send_one`` job; the batch goes on."""
+    """The ``digests.send_batch`` job: one SMTP connection for many users, whose new items
+    are collected and claimed together (a few queries and one commit for the batch, still
+    before anything is sent).  A transient failure for one user becomes a retried
+    ``send_one`` job; the batch goes on."""
     sent = 0
-    with MailSession() as session:
-        for user_id in user_ids:
-            try:
-                sent += deliver(user_id, period, session)
-            except TransientMailError as error:
-                log.warning("digest for user %s deferred: %s", user_id, error)
-                jobs.enqueue("digests.send_one", period, user_id,
-                             countdown=jobs.retry_delay(0))
+    orm_session = db.session()
+    expire_on_commit = orm_session.expire_on_commit
+    # The claimed rows are ours: recording each outcome need not reload them.
+    orm_session.expire_on_commit = False
+    try:
+        claimed, others = _claim_batch(period, user_ids)
+        with MailSession() as session:
+            for start in range(0, len(claimed), CHECK_EVERY):
+                chunk = claimed[start:start + CHECK_EVERY]
+                gone = subscriptions.suppressed_among([row.user.email for row in chunk],
+                                                      DIGEST_LIST)
+                for row in chunk:
+                    sent += _send_or_defer(period, row.user_id, lambda row=row, gone=gone: _send(
+                        row, session, suppressed=row.user.email in gone))
+            for user_id in others:  # already claimed once: retries, take-overs, races
+                sent += _send_or_defer(period, user_id, lambda user_id=user_id: deliver(
+                    user_id, period, session))
+    finally:
+        orm_session.expire_on_commit = expire_on_commit
     return sent
+
+
+def _send_or_defer(period: str, user_id: int, send) -> int:
+    try:
+        return send()
+    except TransientMailError as error:
+        log.warning("digest for user %s deferred: %s", user_id, error)
+        jobs.enqueue("digests.send_one", period, user_id, countdown=jobs.retry_delay(0))
+        return 0
 
 
 def send_one(period: str, user_id: int) -> int:
@@ -132,12 +157,17 @@ def send_one(period: str, user_id: int) -> int:
 def deliver(user_id: int, period: str, session: MailSession) -> int:
     """Claim, send and record one user's digest.  Returns 1 if an e-mail went out."""
     row = _claimed_delivery(user_id, period)
-    if row is None:
-        return 0
+    return _send(row, session) if row is not None else 0
+
+
+def _send(row: DigestDelivery, session: MailSession, suppressed: bool | None = None) -> int:
+    """``suppressed``: already looked up by the caller for a few rows at once."""
     user = row.user
+    if suppressed:
+        return delivery.finish(row, "suppressed")
     return delivery.send_claimed(row, email=user.email, list_name=DIGEST_LIST,
                                  render=lambda: render_digest(user, _items_of(row)),
-                                 session=session)
+                                 session=session, suppression_checked=suppressed is not None)
 
 
 def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
@@ -145,27 +175,54 @@ def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
     row = db.session.scalar(select(DigestDelivery).where(
         DigestDelivery.user_id == user_id, DigestDelivery.period == period))
     if row is None:
-        return _claim(user_id, period)
+        claimed, _ = _claim_batch(period, [user_id])
+        return claimed[0] if claimed else None
     return row if delivery.take_over(row) else None
 
 
-def _claim(user_id: int, period: str) -> DigestDelivery | None:
-    user = db.session.get(User, user_id)
-    if user is None or not wants_digest(user):
-        return None
-    items = collect_items(user)
-    if not items:
-        return None  # nothing new: no e-mail
-    delivery = DigestDelivery(user_id=user_id, period=period, status="claimed", attempts=1)
-    delivery.items = [DigestItem(user_id=user_id, rank=rank, **item.columns())
-                      for rank, item in enumerate(items)]
-    db.session.add(delivery)
+def _claim_batch(period: str, user_ids: list[int]) -> tuple[list[DigestDelivery], list[int]]:
+    """Claim this period's digest for every user in ``user_ids`` who has something new.
+
+    Returns the new claims, and the users who already had a delivery row for the period
+    (those go through ``deliver``, which takes a row over only if it is free).
+    """
+    existing = set(db.session.scalars(select(DigestDelivery.user_id).where(
+        DigestDelivery.period == period, DigestDelivery.user_id.in_(user_ids))))
+    users = [user for user in db.session.scalars(
+        select(User).where(User.id.in_([u for u in user_ids if u not in existing])))
+        if wants_digest(user)]
+    rows = [DigestDelivery(user_id=user.id, user=user, period=period, status="claimed",
+                           attempts=1,
+                           items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
+                                  for rank, item in enumerate(items)])
+            for user, items in collect_items_for(users).items() if items]
+    db.session.add_all(rows)
     try:
         db.session.commit()
-    except IntegrityError:  # another run claimed this period, or one of these items
+    except IntegrityError:  # a concurrent run claimed some of them: one at a time, then
         db.session.rollback()
-        return None
-    return delivery
+        return _claim_one_by_one(period, users), sorted(existing)
+    return rows, sorted(existing)
+
+
+def _claim_one_by_one(period: str, users: list[User]) -> list[DigestDelivery]:
+    claimed = []
+    for user in users:
+        items = collect_items_for([user])[user]
+        if not items:
+            continue
+        row = DigestDelivery(user_id=user.id, user=user, period=period, status="claimed",
+                             attempts=1,
+                             items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
+                                    for rank, item in enumerate(items)])
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:  # another run claimed this period, or one of these items
+            db.session.rollback()
+            continue
+        claimed.append(row)
+    return claimed
 
 
 def wants_digest(user: User) -> bool:
@@ -193,40 +250,56 @@ class NewItem:
 
 def collect_items(user: User) -> list[NewItem]:
     """Everything new for ``user``, best first: matches, then saved-search hits."""
-    seen = set(db.session.scalars(select(DigestItem.item_key)
-                                  .where(DigestItem.user_id == user.id)))
-    items = [NewItem(key=f"match:{match_id}", match_id=match_id)
-             for match_id in _new_match_ids(user) if f"match:{match_id}" not in seen]
-    items = items[:MAX_MATCHES]
-    if user.digest_saved_searches:
-        items += _saved_search_hits(user, seen)
-    return items
+    return collect_items_for([user])[user]
 
 
-def _new_match_ids(user: User) -> list[int]:
-    if user.organization_id is None:
-        return []
-    ids: list[tuple[float, int]] = []
-    if user.digest_need_matches:
-        ids += _matches_on_side(user.organization_id, Need, Match.need_id, Match.buyer_state)
-    if user.digest_solution_matches:
-        ids += _matches_on_side(user.organization_id, Solution, Match.solution_id,
-                                Match.supplier_state)
-    return [match_id for _, match_id in sorted(ids, reverse=True)]
+def collect_items_for(users: list[User]) -> dict[User, list[NewItem]]:
+    """``collect_items`` for many users at once, in a handful of queries."""
+    ids = [user.id for user in users]
+    seen: dict[int, set[str]] = {user_id: set() for user_id in ids}
+    for user_id, key in db.session.execute(select(DigestItem.user_id, DigestItem.item_key)
+                                           .where(DigestItem.user_id.in_(ids))):
+        seen[user_id].add(key)
+    need_side = _matches_by_org([u.organization_id for u in users if u.digest_need_matches],
+                                Need, Match.need_id, Match.buyer_state)
+    solution_side = _matches_by_org(
+        [u.organization_id for u in users if u.digest_solution_matches],
+        Solution, Match.solution_id, Match.supplier_state)
+    with_searches = set(db.session.scalars(select(SavedSearch.user_id).where(
+        SavedSearch.user_id.in_(ids)))) if ids else set()
+    found = {}
+    for user in users:
+        scored = ((need_side.get(user.organization_id, []) if user.digest_need_matches else [])
+                  + (solution_side.get(user.organization_id, [])
+                     if user.digest_solution_matches else []))
+        items = [NewItem(key=f"match:{match_id}", match_id=match_id)
+                 for _, match_id in sorted(scored, reverse=True)
+                 if f"match:{match_id}" not in seen[user.id]][:MAX_MATCHES]
+        if user.digest_saved_searches and user.id in with_searches:
+            items += _saved_search_hits(user, seen[user.id])
+        found[user] = items
+    return found
 
 
-def _matches_on_side(org_id: int, own_cls, own_column, own_state) -> list[tuple[float, int]]:
-    """Matches on ``org_id``'s live listings of one kind, both sides live, not dismissed."""
+def _matches_by_org(org_ids: list[int | None], own_cls, own_column, own_state
+                    ) -> dict[int, list[tuple[float, int]]]:
+    """(score, match id) on each organisation's live listings of one kind, both sides live,
+    not dismissed by that side."""
+    org_ids = [org_id for org_id in set(org_ids) if org_id is not None]
+    if not org_ids:
+        return {}
     other_cls = Solution if own_cls is Need else Need
     other_column = Match.solution_id if own_cls is Need else Match.need_id
     rows = db.session.execute(
-        select(Match.score, Match.id)
+        select(own_cls.organization_id, Match.score, Match.id)
         .join(own_cls, own_cls.id == own_column)
         .join(other_cls, other_cls.id == other_column)
-        .where(own_cls.organization_id == org_id, own_state != "dismissed",
-               live_filter(own_cls), live_filter(other_cls))
-        .order_by(Match.score.desc()).limit(MAX_MATCHES * 5))
-    return [(score, match_id) for score, match_id in rows]
+        .where(own_cls.organization_id.in_(org_ids), own_state != "dismissed",
+               live_filter(own_cls), live_filter(other_cls)))
+    by_org: dict[int, list[tuple[float, int]]] = {}
+    for org_id, score, match_id in rows:
+        by_org.setdefault(org_id, []).append((score, match_id))
+    return by_org
 
 
 def _saved_search_hits(user: User, seen: set[str]) -> list[NewItem]:

@@ -204,6 +204,11 @@ def plan(issue_id: int) -> int:
                                   .where(IssueDelivery.issue_id == issue_id)))
     todo = [r.subscriber_id for r in recipients(issue.audience or {})
             if r.subscriber_id not in done]
+    # Who the issue is for from now on: readers who left the audience since it was counted
+    # (unsubscribed while it was paused) must not be waited for.  Committed before the
+    # batches run, since they compare it with the ledger to tell when the issue is done.
+    issue.recipient_count = len(done) + len(todo)
+    db.session.commit()
     size = current_app.config["EMAGAZINE_BATCH_SIZE"]
     for start_at in range(0, len(todo), size):
         jobs.enqueue("emagazine.send_batch", issue_id, todo[start_at:start_at + size])
@@ -221,6 +226,7 @@ def send_batch(issue_id: int, subscriber_ids: list[int]) -> int:
     if issue is None or issue.status != "sending":
         return 0
     batch = recipients(issue.audience or {}, only_ids=subscriber_ids)
+    _skip(issue_id, set(subscriber_ids) - {r.subscriber_id for r in batch})
     claimed = _claim(issue_id, batch)
     cache, sent = _EditionCache(issue), 0
     with MailSession() as session:
@@ -294,6 +300,25 @@ def _claim(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
         db.session.rollback()
         return _claim_one_by_one(issue_id, fresh)
     return {row.subscriber_id: row for row in rows}
+
+
+def _skip(issue_id: int, subscriber_ids: set[int]) -> None:
+    """Planned recipients who left the audience before their batch ran (unsubscribed,
+    bounced) are recorded as skipped, so the issue does not wait for them forever."""
+    if not subscriber_ids:
+        return
+    existing = set(db.session.scalars(select(IssueDelivery.subscriber_id).where(
+        IssueDelivery.issue_id == issue_id, IssueDelivery.subscriber_id.in_(subscriber_ids))))
+    for sid, email, language in db.session.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.language)
+            .where(Subscriber.id.in_(subscriber_ids - existing))).all():
+        try:
+            with db.session.begin_nested():
+                db.session.add(IssueDelivery(issue_id=issue_id, subscriber_id=sid, email=email,
+                                             language=language or "en", status="suppressed"))
+        except IntegrityError:
+            pass  # a concurrent batch recorded it first
+    db.session.commit()
 
 
 def _claim_one_by_one(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:

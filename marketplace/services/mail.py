@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import css_inline
 from flask import current_app, has_request_context, render_template, url_for
@@ -37,11 +38,17 @@ class PermanentMailError(Exception):
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, also outside a request (in a worker)."""
+    """An absolute link for an e-mail, also outside a request (in a worker), built on
+    ``PUBLIC_BASE_URL``."""
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
+    adapter = current_app.extensions.get("public_url_adapter")
+    if adapter is None:  # bound once: a bulk send builds thousands of links
+        base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+        adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                           url_scheme=base.scheme)
+        current_app.extensions["public_url_adapter"] = adapter
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def render_email(name: str, to: str, language: str = "en", *,
