@@ -353,7 +353,8 @@ class DemoWorld:
         self.user("admin", "Admin", "admin", None)
         self.user("supplier", "Wang Lei", "supplier", self.suppliers[0])
         # Hears about new matches at once, so publishing a solution shows a digest right away.
-        self.user("buyer", "Nguyen Thi Lan", "buyer", self.buyers[0], digests="immediate")
+        self.buyer_user = self.user("buyer", "Nguyen Thi Lan", "buyer", self.buyers[0],
+                                    digests="immediate")
         self.user("supplier-zh", "Zhao Min", "supplier", self.suppliers[1], language="zh")
         for index, org in enumerate(self.suppliers[2:] + self.buyers[1:], start=1):
             role = "supplier" if org.country == "CN" else "buyer"
@@ -364,6 +365,43 @@ class DemoWorld:
         return [("staff", f"staff@{DOMAIN}"), ("admin", f"admin@{DOMAIN}"),
                 ("supplier", f"supplier@{DOMAIN}"), ("buyer", f"buyer@{DOMAIN}"),
                 ("supplier", f"supplier-zh@{DOMAIN} (Chinese interface)")]
+
+    # -- the E-magazine ---------------------------------------------------------------------
+
+    def emagazine(self) -> None:
+        """Confirmed demo subscribers (and the demo buyer, from their settings), events at
+        the three bases, and one past issue so the public archive is not empty."""
+        from marketplace.models import Event, Issue, IssueEdition, IssueSection, Subscriber
+
+        for name, language, countries, sectors in DEMO_SUBSCRIBERS:
+            db.session.add(Subscriber(email=f"{name}@{DOMAIN}", language=language,
+                                      countries=countries, sectors=sectors,
+                                      status="confirmed", confirmed_at=self.now,
+                                      created_at=self.now))
+        db.session.add(Subscriber(email=f"buyer@{DOMAIN}", language="en", status="confirmed",
+                                  confirmed_at=self.now, created_at=self.now,
+                                  user=self.buyer_user))
+        today = self.now.date()
+        for title, kind, base, days, length, venue in DEMO_EVENTS:
+            start = today + timedelta(days=days)
+            db.session.add(Event(title=title + LABEL, kind=kind, base=base, starts_on=start,
+                                 ends_on=start + timedelta(days=length - 1), location=venue))
+        sent_at = self.now - timedelta(days=30)
+        intro = ("Welcome to the first issue of the EST Marketplace E-magazine (a demo issue): "
+                 "news from the ASEAN-China technology network.")
+        db.session.add(Issue(slug="demo-first-issue", status="sent", audience={},
+                             started_at=sent_at, sent_at=sent_at, created_at=sent_at,
+                             editions=[
+            IssueEdition(language="en", title="EST Marketplace E-magazine, issue 1 (Demo)",
+                         intro=intro, sections=[IssueSection(
+                             heading="From the bases", body=(
+                                 "The Yixing, Wuzhou and Shenzhen demonstration bases opened "
+                                 "their doors to delegations from ASEAN utilities."))]),
+            IssueEdition(language="zh", title="EST 环境技术平台电子期刊 第一期（演示）",
+                         intro="欢迎阅读 EST 环境技术平台电子期刊第一期（演示内容）。",
+                         sections=[IssueSection(heading="基地动态", body=(
+                             "宜兴、梧州和深圳示范基地接待了来自东盟水务企业的代表团。"))]),
+        ]))
 
     # -- listings -------------------------------------------------------------------------
 
@@ -522,6 +560,21 @@ class DemoWorld:
                    "t/day", "Draft text.", literal=True, status="draft")
 
 
+DEMO_EVENTS = [  # (title, kind, base, days from now, length in days, venue)
+    ("China-ASEAN Environmental Technology Forum", "forum", "yixing", 21, 2,
+     "Yixing Environmental Science and Technology Industrial Park"),
+    ("Wastewater treatment operators' training", "training", "wuzhou", 35, 3,
+     "Wuzhou demonstration base"),
+    ("Green technology exhibition", "exhibition", "shenzhen", 60, 4, "Shenzhen convention centre"),
+]
+DEMO_SUBSCRIBERS = [  # (name part, language, countries, sectors)
+    ("reader-vn", "en", ["VN"], ["WAT"]), ("reader-th", "en", ["TH"], []),
+    ("reader-id", "en", ["ID"], ["AIR"]), ("reader-my", "en", ["MY"], []),
+    ("reader-ph", "en", ["PH"], ["WST"]), ("reader-zh-1", "zh", [], []),
+    ("reader-zh-2", "zh", ["VN", "LA"], ["WAT"]), ("reader-kh", "en", ["KH"], []),
+]
+
+
 def seed() -> list[tuple[str, str]]:
     """Add the demo world to the session (flushed, not committed); return the logins."""
     from argon2 import PasswordHasher
@@ -538,6 +591,7 @@ def seed() -> list[tuple[str, str]]:
         world.specialist_solutions(progress)
         world.needs(progress)
     world.showcase()
+    world.emagazine()
     db.session.flush()
     for listing in list(db.session.identity_map.values()):
         if isinstance(listing, Solution | Need):

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from marketplace.constants import ASEAN_COUNTRIES
 from marketplace.extensions import db
-from marketplace.models import Need, Organization, Solution, User
+from marketplace.models import Event, Need, Organization, Solution, User
 from marketplace.taxonomy import taxonomy
 
 
@@ -48,6 +48,14 @@ def test_demo_seed_builds_the_world(runner, client):
     home = client.get("/").get_data(as_text=True)
     assert "(Demo)" in home
     assert client.get("/solutions?base=wuzhou").status_code == 200
+    # The E-magazine has readers, events at the bases and a past issue in the archive.
+    from marketplace.services import emagazine
+
+    assert emagazine.segment_count({}) >= 8
+    assert {e.base for e in db.session.scalars(select(Event))} == {"yixing", "wuzhou",
+                                                                    "shenzhen"}
+    archive = client.get("/emagazine").get_data(as_text=True)
+    assert "issue 1 (Demo)" in archive
 
 
 def test_demo_logins_work(runner, client):
