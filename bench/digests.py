@@ -30,21 +30,18 @@ sections.  Worker, Redis and sink processes are stopped on exit, also after an e
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import platform
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -64,6 +61,30 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench import _data  # noqa: E402
+from bench._harness import (  # noqa: E402
+    Processes,
+    RemoteSink,
+    StepTimer,
+    bench_backend_pids,
+    bulk_insert,
+    commit_probe,
+    cpu_report,
+    cpu_snapshot,
+    flush_redis,
+    git_state,
+    machine,
+    make_app,
+    on_sigterm,
+    pids_named,
+    process_tree,
+    recreate_database,
+    serve_sink,
+    server_versions,
+    sql_timed,
+    start_redis,
+    start_worker,
+    write_section,
+)
 
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## Digests"
@@ -71,7 +92,6 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "est-bench-digests"
 TARGET_SECONDS = 60.0
 TARGET_USERS = 10_000
 PUBLIC_BASE_URL = "https://est-marketplace.example.org"
-QUEUES = "indexing,matching,mail,celery"
 CREDIT = _data.CREDIT.split(" Changes (here)")[0] + (
     " Changes (here): project titles and whole objectives as needs, catalogue and project "
     "texts cut into title/summary/description as solutions, combined with invented "
@@ -96,218 +116,7 @@ novel energy technology technologies also such will where shall proposed propose
 objectives""".split())
 
 
-# -- processes we start, and stop whatever happens --------------------------------------------
-
-
-class Processes:
-    """Everything this run started (worker, Redis, sink): stopped on exit, even on error."""
-
-    def __init__(self) -> None:
-        self.stack = ExitStack()
-        atexit.register(self.close)
-
-    def close(self) -> None:
-        self.stack.close()
-
-    def popen(self, argv: list[str], *, grace: float = 20.0, **kwargs: Any) -> subprocess.Popen:
-        """Start ``argv`` in a process group of its own; on close, SIGTERM then SIGKILL that
-        group (the worker's pool processes are in it)."""
-        proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
-
-        def stop() -> None:
-            if proc.poll() is None:
-                proc.terminate()  # Celery: warm shutdown, finishes the task at hand
-                try:
-                    proc.wait(grace)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the group we created, nothing else
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
-        self.stack.callback(stop)
-        return proc
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)  # unwind through the finally blocks: teardown runs
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not happen within {timeout:.0f} s")
-
-
-def start_redis(procs: Processes, workdir: Path) -> tuple[str, int]:
-    port = free_port()
-    proc = procs.popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(workdir)],
-                stdout=(workdir / "redis.log").open("w"), stderr=subprocess.STDOUT, grace=5)
-    import redis
-
-    client = redis.Redis(port=port, socket_connect_timeout=1)
-
-    def up() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.exceptions.ConnectionError:
-            return False
-    wait_until(up, 15, "the private Redis server starting")
-    return f"redis://127.0.0.1:{port}", proc.pid
-
-
-def flush_redis(url: str) -> None:
-    """Empty the broker (0), results (1) and coordination (2) databases: no stale tasks,
-    locks or send-rate counters from an earlier run."""
-    import redis
-
-    for number in (0, 1, 2):
-        redis.Redis.from_url(url, db=number).flushdb()
-
-
-class RemoteSink:
-    """An SMTP sink in a child process (this script with --serve-sink), for the in-process
-    measurements: an in-process sink would share this process's GIL with the sender."""
-
-    def __init__(self, procs: Processes) -> None:
-        self.proc = procs.popen([sys.executable, str(Path(__file__).resolve()),
-                                 "--serve-sink"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, cwd=REPO, grace=5)
-        self.port = int(self.proc.stdout.readline())
-
-    def count(self) -> int:
-        self.proc.stdin.write("count\n")
-        self.proc.stdin.flush()
-        return int(self.proc.stdout.readline())
-
-
-def serve_sink() -> int:
-    from tests.support.smtp_sink import SmtpSink
-
-    with SmtpSink(keep_messages=False) as sink:
-        print(sink.port, flush=True)
-        for line in sys.stdin:
-            if line.strip() == "count":
-                print(sink.count, flush=True)
-    return 0
-
-
-def process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children[int(fields[1])].append(int(entry.name))
-    pids, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, ()))
-    return pids
-
-
-def pids_named(name: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == name:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each process (that still exists)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        out[pid] = (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (sum(values) - idle) / tick, sum(values) / tick
-
-
-# -- the database ------------------------------------------------------------------------------
-
-
-def recreate_database(server_url: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"--database must be a plain lower-case name, not {name!r}")
-    engine = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return f"{server_url}/{name}"
-
-
-def commit_probe(count: int = 50) -> tuple[float, str]:
-    """Milliseconds per single-row INSERT + COMMIT: what each durable commit waits for."""
-    from sqlalchemy import text
-
-    from marketplace.extensions import db
-
-    db.session.execute(text("CREATE TABLE bench_commit_probe (x int)"))
-    db.session.commit()
-    start = time.perf_counter()
-    for i in range(count):
-        db.session.execute(text("INSERT INTO bench_commit_probe VALUES (:i)"), {"i": i})
-        db.session.commit()
-    ms = 1000 * (time.perf_counter() - start) / count
-    db.session.execute(text("DROP TABLE bench_commit_probe"))
-    setting = db.session.scalar(text("SHOW synchronous_commit"))
-    db.session.commit()
-    return ms, setting
-
-
-def make_app(env: dict[str, str]):
-    """The Flask app, configured from the same environment the worker gets."""
-    os.environ.update(env)
-    from marketplace import create_app
-
-    return create_app()
-
-
-def bulk_insert(table, rows: list[dict], bar: tqdm, chunk: int = 5000) -> None:
-    from marketplace.extensions import db
-
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        db.session.execute(table.insert(), part)
-        bar.update(len(part))
+# -- the database (the generic helpers are in bench/_harness.py) -------------------------------
 
 
 def words(text: str) -> list[str]:
@@ -514,24 +323,6 @@ def prefill_embeddings(passages: list[str], queries: list[str], cache_dir: Path
 # -- 1. the ledger run through Celery ----------------------------------------------------------
 
 
-def start_worker(procs: Processes, env: dict[str, str], concurrency: int, workdir: Path
-                 ) -> tuple[subprocess.Popen, Path]:
-    log = workdir / "worker.log"
-    argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", QUEUES,
-            "--concurrency", str(concurrency), "--loglevel", "INFO",
-            "-n", f"bench-digests-{os.getpid()}@%h"]
-    proc = procs.popen(argv, cwd=REPO, env={**os.environ, **env}, stdout=log.open("w"),
-                       stderr=subprocess.STDOUT, grace=10)
-
-    def ready() -> bool:
-        if proc.poll() is not None:
-            raise SystemExit(f"the Celery worker exited ({proc.returncode}); see {log}:\n"
-                             + log.read_text()[-3000:])
-        return " ready." in log.read_text()
-    wait_until(ready, 90, "the Celery worker becoming ready")
-    return proc, log
-
-
 def delivery_counts() -> Counter:
     from sqlalchemy import func, select
 
@@ -542,44 +333,6 @@ def delivery_counts() -> Counter:
                               .group_by(DigestDelivery.status)).all()
     db.session.commit()  # end the read transaction: the next poll sees new commits
     return Counter(dict(rows))
-
-
-def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, Any]:
-    return {"pids": {name: cpu_seconds(group) for name, group in pids.items()},
-            "own": time.process_time(), "machine": machine_busy_seconds()}
-
-
-def cpu_report(before: dict[str, Any], after: dict[str, Any], bench_backends: set[int]
-               ) -> dict[str, float]:
-    """CPU seconds between two snapshots, per process group.  A process that appeared in
-    between (a new PostgreSQL backend) counts from zero; one that exited is lost."""
-    def spent(name: str, only: Callable[[int], bool] = lambda pid: True) -> float:
-        old = before["pids"].get(name, {})
-        return sum(cpu - old.get(pid, 0.0) for pid, cpu in after["pids"][name].items()
-                   if only(pid))
-
-    out = {"Celery workers": spent("workers"),
-           "PostgreSQL backends of this run": spent("postgres", lambda p: p in bench_backends),
-           "PostgreSQL, rest (WAL writer, checkpointer, other sessions)":
-               spent("postgres", lambda p: p not in bench_backends),
-           "Redis": spent("redis"),
-           "benchmark process (SMTP sink, polling)": after["own"] - before["own"]}
-    busy = after["machine"][0] - before["machine"][0]
-    out["other processes on the machine"] = max(0.0, busy - sum(out.values()))
-    out["machine busy"] = busy
-    out["machine capacity"] = after["machine"][1] - before["machine"][1]
-    return out
-
-
-def bench_backend_pids(database: str) -> set[int]:
-    from sqlalchemy import text
-
-    from marketplace.extensions import db
-
-    pids = set(db.session.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
-                                  {"d": database}))
-    db.session.commit()
-    return pids
 
 
 def ledger_run(args: argparse.Namespace, worker: subprocess.Popen, sink,
@@ -615,7 +368,9 @@ def ledger_run(args: argparse.Namespace, worker: subprocess.Popen, sink,
             time.sleep(0.05)
     elapsed = done if done is not None else time.perf_counter() - start
     after = cpu_snapshot(groups())  # the workers still run: their backends still exist
-    cpu = cpu_report(before, after, bench_backend_pids(args.database))
+    cpu = cpu_report(before, after, bench_backend_pids(args.database),
+                     {"workers": "Celery workers", "postgres": "PostgreSQL", "redis": "Redis"},
+                     "benchmark process (SMTP sink, polling)")
     received = sink.count
     return {"seconds": elapsed, "completed": done is not None, "received": received,
             "first_message_s": first, "all_received_s": full,
@@ -649,43 +404,6 @@ def check_messages(sink, languages: dict[str, str]) -> dict[str, Any]:
 # -- 2. where one digest's time goes (in this process) ----------------------------------------
 
 
-class StepTimer:
-    """Exclusive wall time per label: time goes to the innermost active step, so the
-    labels add up to the total."""
-
-    def __init__(self) -> None:
-        self.totals: dict[str, float] = defaultdict(float)
-        self.stack: list[str] = []
-        self.mark = time.perf_counter()
-        self.statements: Counter = Counter()
-
-    def enter(self, label: str) -> None:
-        now = time.perf_counter()
-        if self.stack:
-            self.totals[self.stack[-1]] += now - self.mark
-        self.stack.append(label)
-        self.mark = now
-
-    def exit(self) -> None:
-        now = time.perf_counter()
-        self.totals[self.stack.pop()] += now - self.mark
-        self.mark = now
-
-    @contextmanager
-    def step(self, label: str) -> Iterator[None]:
-        self.enter(label)
-        try:
-            yield
-        finally:
-            self.exit()
-
-    def wrap(self, label: str, function: Callable) -> Callable:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            with self.step(label):
-                return function(*args, **kwargs)
-        return timed
-
-
 STEPS = {
     "sql@collect": "SQL in collect_items (items already sent, matches on both sides, "
                    "saved searches)",
@@ -709,20 +427,8 @@ STEPS = {
 
 @contextmanager
 def instrumented(timer: StepTimer) -> Iterator[None]:
-    from sqlalchemy import event
-
     from marketplace.extensions import db
     from marketplace.services import digests, mail, subscriptions
-
-    engine = db.engine
-
-    def before(*_args: Any) -> None:
-        label = "sql@" + (timer.stack[-1] if timer.stack else "other")
-        timer.statements[label] += 1
-        timer.enter(label)
-
-    def after(*_args: Any) -> None:
-        timer.exit()
 
     inliner = mail._inliner
 
@@ -731,32 +437,27 @@ def instrumented(timer: StepTimer) -> Iterator[None]:
             with timer.step("css"):
                 return inliner.inline(html)
 
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        with mock.patch.object(digests, "collect_items",
-                               timer.wrap("collect", digests.collect_items)), \
-                mock.patch.object(digests, "digest_entries",
-                                  timer.wrap("entries", digests.digest_entries)), \
-                mock.patch.object(mail, "render_template",
-                                  timer.wrap("jinja", mail.render_template)), \
-                mock.patch.object(mail, "_inliner", TimedInliner()), \
-                mock.patch.object(digests, "external_url",
-                                  timer.wrap("urls", digests.external_url)), \
-                mock.patch.object(subscriptions, "external_url",
-                                  timer.wrap("urls", subscriptions.external_url)), \
-                mock.patch.object(subscriptions, "unsubscribe_token",
-                                  timer.wrap("tokens", subscriptions.unsubscribe_token)), \
-                mock.patch.object(digests, "render_email",
-                                  timer.wrap("mime", digests.render_email)), \
-                mock.patch.object(mail, "wait_for_send_slot",
-                                  timer.wrap("rate", mail.wait_for_send_slot)), \
-                mock.patch.object(db.session, "commit",
-                                  timer.wrap("commit", db.session.commit)):
-            yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
+    with sql_timed(timer), \
+            mock.patch.object(digests, "collect_items",
+                              timer.wrap("collect", digests.collect_items)), \
+            mock.patch.object(digests, "digest_entries",
+                              timer.wrap("entries", digests.digest_entries)), \
+            mock.patch.object(mail, "render_template",
+                              timer.wrap("jinja", mail.render_template)), \
+            mock.patch.object(mail, "_inliner", TimedInliner()), \
+            mock.patch.object(digests, "external_url",
+                              timer.wrap("urls", digests.external_url)), \
+            mock.patch.object(subscriptions, "external_url",
+                              timer.wrap("urls", subscriptions.external_url)), \
+            mock.patch.object(subscriptions, "unsubscribe_token",
+                              timer.wrap("tokens", subscriptions.unsubscribe_token)), \
+            mock.patch.object(digests, "render_email",
+                              timer.wrap("mime", digests.render_email)), \
+            mock.patch.object(mail, "wait_for_send_slot",
+                              timer.wrap("rate", mail.wait_for_send_slot)), \
+            mock.patch.object(db.session, "commit",
+                              timer.wrap("commit", db.session.commit)):
+        yield
 
 
 def breakdown(user_ids: list[int], sink: RemoteSink) -> dict[str, Any]:
@@ -895,46 +596,6 @@ def cold_query_ms(texts: list[str]) -> float:
 
 
 # -- report ------------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    cpu = ram = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 1024 ** 2:.1f} GiB"
-                break
-    except OSError:
-        pass
-    return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram,
-            "python": platform.python_version()}
-
-
-def git_state() -> str:
-    def git(*argv: str) -> str:
-        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True,
-                              check=False).stdout.strip()
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "marketplace", "workers", "templates")
-    return commit + (" (with uncommitted changes under marketplace/, workers/ or templates/)"
-                     if dirty else "")
-
-
-def server_versions(app) -> dict[str, str]:
-    from sqlalchemy import text
-
-    from marketplace.extensions import db
-
-    with app.app_context():
-        pg = db.session.scalar(text("SHOW server_version"))
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True,
-                                   text=True, check=False).stdout.split()
-    version = next((w.split("=", 1)[1] for w in redis_version if w.startswith("v=")), "?")
-    return {"postgres": pg.split()[0], "redis": version}
 
 
 def main_table(r: dict[str, Any]) -> str:
@@ -1120,21 +781,6 @@ def render_section(r: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the "## Digests" section of ``path`` (or append it), keeping the others."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines))
-                    if lines[i].startswith("## ")), len(lines))
-        rest = "".join(lines[end:])
-        text = "".join(lines[:start]) + section + ("\n" + rest if rest else "")
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # -- main --------------------------------------------------------------------------------------
 
 
@@ -1181,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve_sink()
     if args.users < 1 or args.workers < 1 or args.solutions < args.matches_per_need:
         raise SystemExit("need --users ≥ 1, --workers ≥ 1, --solutions ≥ --matches-per-need")
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     info: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
         "git": git_state(), "argv": " ".join(sys.argv[1:] if argv is None else argv)}
@@ -1238,7 +884,7 @@ def run(args: argparse.Namespace, info: dict[str, Any], load_before: float,
             User.digest_frequency == "daily")).all())
         db.session.commit()
 
-        worker, worker_log = start_worker(procs, env, args.workers, workdir)
+        worker, worker_log = start_worker(procs, env, args.workers, workdir, "bench-digests")
         results["run"] = ledger_run(args, worker, sink, redis_pid)
         info["load"] = (load_before, os.getloadavg()[0])
         worker_errors = [line for line in worker_log.read_text().splitlines()
@@ -1298,7 +944,7 @@ def run(args: argparse.Namespace, info: dict[str, Any], load_before: float,
     section = render_section(results)
     ok = results["run"]["completed"] and results["check"]["duplicates"] == 0
     if not args.no_write:
-        write_section(args.results, section)
+        write_section(args.results, SECTION, section)
         print(f"\nwrote the Digests section of {args.results}")
     return 0 if ok else 1
 

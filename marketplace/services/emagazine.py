@@ -13,6 +13,7 @@ re-plans recipients a killed batch never reached, and marks finished issues sent
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -220,6 +221,26 @@ def plan(issue_id: int) -> int:
 CHECK_EVERY = 20  # recipients between two looks at the issue's status and the suppressions
 
 
+def _keeping_rows_after_commit(job):
+    """Runs ``job`` with a session that does not expire its objects at each commit: a batch's
+    claimed rows and the issue's editions are its own, so recording each outcome need not
+    reload them (a pause is seen by a query of its own).  Afterwards they are expired, as
+    the job's last commit would have."""
+    @functools.wraps(job)
+    def run(*args, **kwargs):
+        orm_session = db.session()
+        expire_on_commit = orm_session.expire_on_commit
+        orm_session.expire_on_commit = False
+        try:
+            return job(*args, **kwargs)
+        finally:
+            orm_session.expire_on_commit = expire_on_commit
+            if expire_on_commit:
+                db.session.expire_all()
+    return run
+
+
+@_keeping_rows_after_commit
 def send_batch(issue_id: int, subscriber_ids: list[int]) -> int:
     """The ``emagazine.send_batch`` job."""
     issue = db.session.get(Issue, issue_id)
@@ -246,6 +267,7 @@ def send_batch(issue_id: int, subscriber_ids: list[int]) -> int:
                     delivery.finish(row, "suppressed")
                     continue
                 sent += _send_one(row, recipient, cache, session)
+    db.session.expire_all()  # the issue as it is now, not as the batch found it
     finish_if_done(db.session.get(Issue, issue_id))
     return sent
 

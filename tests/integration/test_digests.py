@@ -303,3 +303,13 @@ def test_publishing_a_matching_solution_sends_an_immediate_digest(client, auth, 
 
     [message] = _digests_to(outbox, buyer.email)
     assert pending.title in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_unsubscribe_header_is_written_as_a_plain_link(buyer_world, outbox):
+    """Folded the default way, a long List-Unsubscribe became RFC 2047 encoded words, in
+    which receivers find no link: one-click unsubscribe would silently not work."""
+    digests.schedule("daily", TODAY)
+    raw = next(outbox.folder.glob("*.eml")).read_bytes()
+    header = next(line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:"))
+    assert header.startswith(b"List-Unsubscribe: <http://localhost/unsubscribe/")
+    assert b"=?" not in header and header.endswith(b">")
