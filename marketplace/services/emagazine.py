@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import jobs
+from marketplace import coordination, jobs
 from marketplace.extensions import db
 from marketplace.models import Issue, IssueDelivery, IssueEdition, Subscriber, User
 from marketplace.models._time import utcnow
@@ -402,7 +402,14 @@ def progress(issue: Issue) -> dict[str, int]:
 # --- the periodic job --------------------------------------------------------------------------
 
 def tick() -> None:
-    """The ``emagazine.tick`` job, every minute: start due issues, recover dead workers."""
+    """The ``emagazine.tick`` job, every minute: start due issues, recover dead workers.
+    One at a time (a lock shared in Redis), so two schedulers cannot start an issue twice."""
+    with coordination.exclusive("emagazine.tick", ttl_seconds=300) as mine:
+        if mine:
+            _tick()
+
+
+def _tick() -> None:
     now = utcnow()
     grace = timedelta(seconds=current_app.config["EMAGAZINE_SCHEDULE_GRACE"])
     for issue in db.session.scalars(select(Issue).where(Issue.status == "scheduled",
