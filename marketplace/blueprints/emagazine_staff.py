@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -277,15 +278,6 @@ def schedule(issue_id: int):
                  _("Scheduled. It goes out at the chosen time."))
 
 
-@bp.post("/<int:issue_id>/unschedule")
-@staff_required
-def unschedule(issue_id: int):
-    issue = _issue(issue_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _step(issue, lambda: emagazine.unschedule(issue), _("Back to draft."))
-
-
 @bp.post("/<int:issue_id>/send")
 @staff_required
 def send(issue_id: int):
@@ -296,23 +288,22 @@ def send(issue_id: int):
     return _step(issue, lambda: emagazine.start(issue), _("Sending has started."))
 
 
-@bp.post("/<int:issue_id>/pause")
+# The workflow's one-button steps: the service checks that the step fits the issue's state.
+STEPS = {
+    "unschedule": (emagazine.unschedule, _l("Back to draft.")),
+    "pause": (emagazine.pause, _l("Paused. Nothing more goes out until you resume.")),
+    "resume": (emagazine.resume, _l("Sending resumed.")),
+}
+
+
+@bp.post("/<int:issue_id>/<any(unschedule, pause, resume):step>")
 @staff_required
-def pause(issue_id: int):
+def step(issue_id: int, step: str):
     issue = _issue(issue_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return _step(issue, lambda: emagazine.pause(issue),
-                 _("Paused. Nothing more goes out until you resume."))
-
-
-@bp.post("/<int:issue_id>/resume")
-@staff_required
-def resume(issue_id: int):
-    issue = _issue(issue_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    return _step(issue, lambda: emagazine.resume(issue), _("Sending resumed."))
+    action, message = STEPS[step]
+    return _step(issue, lambda: action(issue), message)
 
 
 def _step(issue: Issue, action, message: str):
@@ -321,7 +312,7 @@ def _step(issue: Issue, action, message: str):
     except emagazine.WorkflowError as error:
         flash(str(error), "error")
     else:
-        flash(message, "success")
+        flash(str(message), "success")
     return _to_issue(issue)
 
 

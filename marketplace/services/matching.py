@@ -19,7 +19,7 @@ from marketplace.services import indexing
 from marketplace.services.listings import LISTING_CLASSES
 from marketplace.services.search import backend
 from search.documents import Filters, ListingDocument
-from search.matcher import Matcher, MatchQuery, RankedMatch, RankingSettings
+from search.matcher import ConceptVectors, Matcher, MatchQuery, RankedMatch, RankingSettings
 
 OTHER = {"need": "solution", "solution": "need"}
 LEDGER_SIZE = 20  # matches kept per listing
@@ -31,10 +31,24 @@ def ranking_settings() -> RankingSettings:
     return current_app.config.get("RANKING_SETTINGS") or RankingSettings()
 
 
+# Glossary concept vectors per embedding model, kept for the life of the process: each concept
+# is embedded (or read from the embedding cache) once, not once per query.
+_CONCEPT_VECTORS: dict[str, ConceptVectors] = {}
+
+
+def concept_vectors() -> ConceptVectors:
+    name = indexing.embedder().name
+    vectors = _CONCEPT_VECTORS.get(name)
+    if vectors is None:
+        vectors = _CONCEPT_VECTORS[name] = ConceptVectors(_embed_query)
+    return vectors
+
+
 def make_matcher(search_backend) -> Matcher:
-    """The matcher, embedding the English view of a query with the model that embedded the
-    index (and through the database cache)."""
-    return Matcher(search_backend, ranking_settings(), embed=_embed_query)
+    """The matcher, embedding the glossary concepts a query names with the model that
+    embedded the index, through the database cache, once per process."""
+    return Matcher(search_backend, ranking_settings(), embed=_embed_query,
+                   concept_vectors=concept_vectors())
 
 
 def _embed_query(text: str) -> list[float]:
