@@ -4,13 +4,15 @@ Two retrievers run side by side on the search backend: BM25 over the text fields
 the embeddings.  Their ranked lists are fused in Python with weighted reciprocal rank fusion,
 which works on both backends and on the minimal Elasticsearch distribution (no RRF retriever).
 A multilingual glossary (search/expansion.py) gives every query the English terms of the
-concepts it names: they join the text query and, embedded alone, make a third (kNN) list.
+concepts it names: they join the text query, and a combination of the concepts' own vectors
+(each concept's English terms embedded once, see ConceptVectors) makes a third (kNN) list.
 A structured fit (sectors on the taxonomy tree, capacity, budget, certifications) then nudges
 the order, and every result carries the reasons it was matched.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -47,6 +49,10 @@ class RankingSettings:
     # An extra kNN list for the English terms of the concepts the query names: a short,
     # English, on-topic view of the need that the model places well (whatever the language).
     english_knn_weight: float = 1.0
+    # How that list's vector is made: "concepts" combines the concepts' vectors, embedded once
+    # each and kept (ConceptVectors); "joined" embeds the joined English terms, a model call
+    # per query (the first version; about the same quality, see bench/RESULTS.md).
+    english_vector: str = "concepts"
 
 
 @dataclass
@@ -120,6 +126,84 @@ def matched_terms(highlights: dict[str, list[str]]) -> list[str]:
     return list(seen.values())
 
 
+class ConceptVectors:
+    """One query-role vector per glossary concept, and their combination for a query.
+
+    A concept's vector is its English terms ("wastewater, waste water, sewage, effluent")
+    embedded with ``embed``, once per process, on first use.  A query's English view then
+    needs no model call: one concept's vector as it is; for several, their mean pulled away
+    from the glossary's centre (the mean of every concept's vector) by sqrt(n):
+
+        centre + sqrt(n) * (mean of the n vectors - centre), normalised
+
+    The model's vectors share a large common part (a concept's vector has a cosine of about
+    0.92 with the centre), so a plain mean of several drifts towards the centre and loses what
+    the concepts say:
+    measured, a plain mean lost 0.02 nDCG against embedding the joined terms; scaled by
+    sqrt(n) it keeps the distinguishing part at the size of one concept's.  The centre needs
+    every concept embedded, once, on the first query that names two or more.
+
+    Pass an ``embed`` that caches (the marketplace's goes through its embedding table) and the
+    vectors are reused across processes too; ``embed_many`` embeds a batch in one call.
+    """
+
+    def __init__(self, embed: Callable[[str], Sequence[float]],
+                 embed_many: Callable[[list[str]], Sequence[Sequence[float]]] | None = None,
+                 glossary: Sequence[expansion.Concept] | None = None):
+        self.embed = embed
+        self.embed_many = embed_many or (lambda texts: [embed(text) for text in texts])
+        self.glossary = glossary
+        self._vectors: dict[str, tuple[float, ...]] = {}
+        self._centre: tuple[float, ...] | None = None
+
+    @staticmethod
+    def text(concept: expansion.Concept) -> str:
+        """What is embedded for a concept: its English terms."""
+        return ", ".join(concept.english)
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def _load(self, concepts: Sequence[expansion.Concept]) -> list[tuple[float, ...]]:
+        """The concepts' vectors, embedding those not seen yet (a race embeds one twice,
+        with the same result: no lock needed)."""
+        texts = [self.text(concept) for concept in concepts]
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        if missing:
+            vectors = self.embed_many(missing)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._vectors[text] = tuple(float(x) for x in vector)
+        return [self._vectors[text] for text in texts]
+
+    def centre(self) -> tuple[float, ...]:
+        """The mean of every glossary concept's vector."""
+        if self._centre is None:
+            rows = self._load(self.glossary if self.glossary is not None
+                              else expansion.load_glossary())
+            self._centre = tuple(sum(column) / len(rows)
+                                 for column in zip(*rows, strict=True))
+        return self._centre
+
+    def vector(self, concepts: Sequence[expansion.Concept]) -> list[float]:
+        """The unit-length English view of the concepts ([] for none)."""
+        if not concepts:
+            return []
+        centre = self.centre() if len(concepts) > 1 else ()  # first: all in one batch
+        rows = self._load(concepts)
+        if len(rows) == 1:
+            combined = list(rows[0])
+        else:
+            if len({len(row) for row in rows} | {len(centre)}) != 1:
+                return []
+            n = len(rows)
+            scale = 1 / math.sqrt(n)  # sqrt(n) * mean = sum / sqrt(n)
+            combined = [c + scale * (total - n * c) for c, total in
+                        zip(centre, (sum(column) for column in zip(*rows, strict=True)),
+                            strict=True)]
+        norm = math.sqrt(sum(x * x for x in combined))
+        return [x / norm for x in combined] if norm else combined
+
+
 @dataclass
 class _Expanded:
     text: str  # what the text retriever searches
@@ -129,12 +213,18 @@ class _Expanded:
 class Matcher:
     def __init__(self, backend: SearchBackend, settings: RankingSettings | None = None,
                  fit: Callable[[ListingDocument, ListingDocument], tuple[float, list[Reason]]]
-                 | None = None, embed: Callable[[str], Sequence[float]] | None = None):
+                 | None = None, embed: Callable[[str], Sequence[float]] | None = None,
+                 concept_vectors: ConceptVectors | None = None):
         self.backend = backend
         self.settings = settings or RankingSettings()
         self.fit = fit or structured_fit
-        # Embeds the English view of a query; it must be the model that embedded the index.
+        # Embeds the glossary concepts a query names; it must be the model that embedded the
+        # index.  The concept vectors are kept: share a ConceptVectors between matchers (of
+        # the same model) to embed each concept once per process.
         self.embed = embed or _library_embed
+        if concept_vectors is None:
+            concept_vectors = _library_concepts() if embed is None else ConceptVectors(embed)
+        self.concept_vectors = concept_vectors
 
     def rank(self, kind: str, query: MatchQuery, *, size: int = 10,
              documents: Callable[[list[int]], dict[int, ListingDocument]] | None = None,
@@ -190,12 +280,17 @@ class Matcher:
         return s.text_weight * s.unmatched_text_weight
 
     def _english_knn(self, kind: str, query: MatchQuery, expanded: _Expanded) -> list[Hit]:
-        """Neighbours of the glossary's English terms alone (embedding them together with the
-        original text measured worse: the original dominates)."""
+        """Neighbours of the query's glossary concepts alone, from their kept vectors
+        (ConceptVectors; embedding the concepts' terms together with the original text
+        measured worse: the original dominates).  "joined" embeds the joined terms instead,
+        a model call per query."""
         s = self.settings
-        if s.expansion == "off" or not (s.english_knn_weight and expanded.found.english):
+        if s.expansion == "off" or not (s.english_knn_weight and expanded.found.concepts):
             return []
-        vector = list(self.embed(", ".join(expanded.found.english)))
+        if s.english_vector == "joined":
+            vector = list(self.embed(", ".join(expanded.found.english)))
+        else:
+            vector = self.concept_vectors.vector(expanded.found.concepts)
         if len(vector) != len(query.vector):
             return []  # not the index's model (a test's stand-in vector, say): skip
         return self.backend.knn_search(kind, vector, query.filters, size=s.depth).hits
@@ -242,6 +337,17 @@ def _library_embed(text: str) -> Sequence[float]:
     from search.embeddings import default_embedder  # numpy and the model only when needed
 
     return default_embedder().query(text)
+
+
+_LIBRARY_CONCEPTS: ConceptVectors | None = None
+
+
+def _library_concepts() -> ConceptVectors:
+    """The concept vectors of the library's embedder, shared by the matchers that use it."""
+    global _LIBRARY_CONCEPTS
+    if _LIBRARY_CONCEPTS is None:
+        _LIBRARY_CONCEPTS = ConceptVectors(_library_embed)
+    return _LIBRARY_CONCEPTS
 
 
 # -- structured fit -----------------------------------------------------------------------

@@ -40,7 +40,7 @@ def concept_vectors() -> ConceptVectors:
     name = indexing.embedder().name
     vectors = _CONCEPT_VECTORS.get(name)
     if vectors is None:
-        vectors = _CONCEPT_VECTORS[name] = ConceptVectors(_embed_query)
+        vectors = _CONCEPT_VECTORS[name] = ConceptVectors(_embed_query, _embed_queries)
     return vectors
 
 
@@ -53,6 +53,10 @@ def make_matcher(search_backend) -> Matcher:
 
 def _embed_query(text: str) -> list[float]:
     return indexing.embed_texts([text], role="query")[0].tolist()
+
+
+def _embed_queries(texts: list[str]) -> list[list[float]]:
+    return indexing.embed_texts(texts, role="query").tolist()
 
 
 def hard_filters(seeker: ListingDocument) -> Filters:

@@ -1,8 +1,16 @@
 import pytest
 
 from search.documents import Filters, Hit, SearchResult
-from search.expansion import expand, find_concepts, fold, guess_language, load_glossary, new_words
-from search.matcher import Matcher, MatchQuery, RankingSettings
+from search.expansion import (
+    Concept,
+    expand,
+    find_concepts,
+    fold,
+    guess_language,
+    load_glossary,
+    new_words,
+)
+from search.matcher import ConceptVectors, Matcher, MatchQuery, RankingSettings
 
 
 @pytest.mark.parametrize("text, language", [
@@ -98,13 +106,86 @@ def test_matcher_searches_the_english_terms_of_a_foreign_query():
     backend = RecordingBackend()
     embedded = []
     matcher = Matcher(backend, RankingSettings(),
-                      embed=lambda text: embedded.append(text) or [0.5, 0.5])
+                      embed=lambda text: embedded.append(text) or [3.0, 4.0])
 
     matcher.rank("solution", MatchQuery("xử lý nước thải", [1.0, 0.0], Filters()))
 
     assert "wastewater" in backend.texts[0] and "xử lý nước thải" in backend.texts[0]
-    assert "wastewater" in embedded[0]  # the English view was embedded ...
-    assert backend.vectors[1] == [0.5, 0.5]  # ... and searched as a second kNN list
+    assert "wastewater" in embedded[0]  # the concept's English terms were embedded ...
+    assert backend.vectors[1] == pytest.approx([0.6, 0.8])  # ... and searched, unit length
+
+
+def test_matcher_embeds_each_concept_once_across_queries_and_matchers():
+    embedded = []
+    concepts = ConceptVectors(lambda text: embedded.append(text) or [1.0, 0.0])
+    for _ in range(2):  # a matcher per ranking, as the marketplace makes them
+        matcher = Matcher(RecordingBackend(), RankingSettings(),
+                          embed=lambda _: pytest.fail("no per-query embedding"),
+                          concept_vectors=concepts)
+        matcher.rank("solution", MatchQuery("污水处理", [1.0, 0.0], Filters()))
+        matcher.rank("solution", MatchQuery("xử lý nước thải", [1.0, 0.0], Filters()))
+
+    (wastewater_treatment,) = find_concepts("污水处理", "zh")
+    assert embedded == [ConceptVectors.text(wastewater_treatment)]
+    assert len(concepts) == 1
+
+
+def test_one_concepts_vector_is_used_as_it_is():
+    concepts = ConceptVectors(lambda text: {"a": [3.0, 4.0]}[text],
+                              glossary=[Concept(("a",), {})])
+    assert concepts.vector([Concept(("a",), {})]) == pytest.approx([0.6, 0.8])
+    assert concepts.vector([]) == []
+
+
+def test_several_concepts_are_pulled_away_from_the_glossary_centre():
+    table = {"a": [1.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0], "c": [0.0, 0.0, 1.0]}
+    a, b, c = (Concept((name,), {}) for name in "abc")
+    concepts = ConceptVectors(lambda text: table[text], glossary=[a, b, c])
+
+    # centre (1/3, 1/3, 1/3); sqrt(2) * (mean of a and b - centre) added to it
+    centre = 1 / 3
+    expected = [centre + 2 ** 0.5 * (0.5 - centre)] * 2 + [centre + 2 ** 0.5 * (0 - centre)]
+    norm = sum(x * x for x in expected) ** 0.5
+    assert concepts.vector([a, b]) == pytest.approx([x / norm for x in expected])
+    # a plain mean would give (0.5, 0.5, 0) normalised: the third component would be 0
+    assert concepts.vector([a, b])[2] < 0
+
+
+def test_the_centre_is_embedded_in_one_batch_and_only_once():
+    batches = []
+
+    def embed_many(texts):
+        batches.append(list(texts))
+        return [[1.0, float(len(text))] for text in texts]
+
+    glossary = [Concept((name,), {}) for name in ("a", "bb", "ccc")]
+    concepts = ConceptVectors(lambda _: pytest.fail("one at a time"), embed_many,
+                              glossary=glossary)
+    concepts.vector(glossary[:1])
+    concepts.vector(glossary[:2])
+    concepts.vector(glossary[1:])
+
+    assert batches == [["a"], ["bb", "ccc"]]  # what was missing, once
+
+
+def test_concept_vectors_embed_a_concepts_english_terms_together():
+    embedded = []
+    concepts = ConceptVectors(lambda text: embedded.append(text) or [1.0])
+    concepts.vector([Concept(("wastewater", "sewage"), {})])
+    assert embedded == ["wastewater, sewage"]
+
+
+def test_joined_english_vector_embeds_per_query():
+    backend = RecordingBackend()
+    embedded = []
+    matcher = Matcher(backend, RankingSettings(english_vector="joined"),
+                      embed=lambda text: embedded.append(text) or [0.5, 0.5])
+
+    matcher.rank("solution", MatchQuery("污水处理", [1.0, 0.0], Filters()))
+    matcher.rank("solution", MatchQuery("污水处理", [1.0, 0.0], Filters()))
+
+    assert len(embedded) == 2 and "wastewater" in embedded[0]
+    assert backend.vectors[1] == [0.5, 0.5]
 
 
 def test_matcher_with_expansion_off_leaves_the_query_alone():
