@@ -49,6 +49,7 @@ JOBS = {job.name: job for job in (
     Job("outbox.relay", "marketplace.outbox:relay_pending", "indexing"),
     Job("matching.listing", "marketplace.services.matching:match_and_notify", "matching"),
     Job("listings.expire", "marketplace.services.listings:expire_overdue_and_commit", "matching"),
+    Job("search.repair", "marketplace.services.index_check:repair_all", "indexing"),
     Job("digests.schedule", "marketplace.services.digests:schedule", "mail"),
     Job("digests.send_batch", "marketplace.services.digests:send_batch", "mail"),
     Job("digests.send_one", "marketplace.services.digests:send_one", "mail",
@@ -79,6 +80,7 @@ PERIODIC = (
     Periodic("digests.schedule", timedelta(minutes=15), ("daily",)),
     Periodic("digests.schedule", timedelta(minutes=15), ("weekly",)),
     Periodic("listings.expire", timedelta(hours=1)),
+    Periodic("search.repair", timedelta(hours=6)),
     Periodic("emagazine.tick", timedelta(minutes=1)),
 )
 

@@ -41,3 +41,16 @@ def repair(report: IndexReport) -> None:
     for listing_id in report.missing + report.stale + report.extra:
         indexing.index_listing(report.kind, listing_id)
     backend().refresh(report.kind)
+
+
+def repair_all() -> dict[str, int]:
+    """The ``search.repair`` job: bring the index back in line with the database - listings
+    whose events were lost, and listings that expired (expiry updates rows in bulk, without
+    outbox events).  Returns how many listings of each kind were fixed."""
+    fixed = {}
+    for kind in LISTING_CLASSES:
+        report = check(kind)
+        if not report.ok:
+            repair(report)
+        fixed[kind] = len(report.missing) + len(report.stale) + len(report.extra)
+    return fixed

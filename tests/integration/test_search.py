@@ -184,6 +184,24 @@ def test_search_check_and_repair(runner, app):
     assert index_check.check("solution").ok
 
 
+def test_the_periodic_repair_drops_expired_listings_from_the_index(app):
+    from datetime import timedelta
+
+    from marketplace.models._time import utcnow
+    from marketplace.services.listings import expire_overdue_and_commit
+
+    solution = SolutionFactory(published=True)
+    _drain()
+    solution.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    outbox.mark_committed_as_handled()  # as if the expiry happened in bulk, with no events
+    expire_overdue_and_commit()
+    assert index_check.check("solution").extra == [solution.id]
+
+    assert index_check.repair_all() == {"solution": 1, "need": 0}
+    assert index_check.check("solution").ok
+
+
 def test_reindex_swaps_in_a_full_index(runner):
     SolutionFactory(published=True)
     NeedFactory(published=True)
