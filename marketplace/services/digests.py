@@ -191,10 +191,7 @@ def _claim_batch(period: str, user_ids: list[int]) -> tuple[list[DigestDelivery]
     users = [user for user in db.session.scalars(
         select(User).where(User.id.in_([u for u in user_ids if u not in existing])))
         if wants_digest(user)]
-    rows = [DigestDelivery(user_id=user.id, user=user, period=period, status="claimed",
-                           attempts=1,
-                           items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
-                                  for rank, item in enumerate(items)])
+    rows = [_new_claim(user, period, items)
             for user, items in collect_items_for(users).items() if items]
     db.session.add_all(rows)
     try:
@@ -205,16 +202,20 @@ def _claim_batch(period: str, user_ids: list[int]) -> tuple[list[DigestDelivery]
     return rows, sorted(existing)
 
 
+def _new_claim(user: User, period: str, items: list[NewItem]) -> DigestDelivery:
+    return DigestDelivery(user_id=user.id, user=user, period=period, status="claimed",
+                          attempts=1,
+                          items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
+                                 for rank, item in enumerate(items)])
+
+
 def _claim_one_by_one(period: str, users: list[User]) -> list[DigestDelivery]:
     claimed = []
     for user in users:
         items = collect_items_for([user])[user]
         if not items:
             continue
-        row = DigestDelivery(user_id=user.id, user=user, period=period, status="claimed",
-                             attempts=1,
-                             items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
-                                    for rank, item in enumerate(items)])
+        row = _new_claim(user, period, items)
         db.session.add(row)
         try:
             db.session.commit()

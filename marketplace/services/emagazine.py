@@ -312,9 +312,7 @@ def _claim(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
         IssueDelivery.issue_id == issue_id,
         IssueDelivery.subscriber_id.in_([r.subscriber_id for r in batch]))))
     fresh = [r for r in batch if r.subscriber_id not in existing]
-    rows = [IssueDelivery(issue_id=issue_id, subscriber_id=r.subscriber_id, email=r.email,
-                          language=r.language, status="claimed", attempts=1)
-            for r in fresh]
+    rows = [_new_claim(issue_id, r) for r in fresh]
     db.session.add_all(rows)
     try:
         db.session.commit()
@@ -322,6 +320,12 @@ def _claim(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
         db.session.rollback()
         return _claim_one_by_one(issue_id, fresh)
     return {row.subscriber_id: row for row in rows}
+
+
+def _new_claim(issue_id: int, recipient: Recipient) -> IssueDelivery:
+    return IssueDelivery(issue_id=issue_id, subscriber_id=recipient.subscriber_id,
+                         email=recipient.email, language=recipient.language,
+                         status="claimed", attempts=1)
 
 
 def _skip(issue_id: int, subscriber_ids: set[int]) -> None:
@@ -346,8 +350,7 @@ def _skip(issue_id: int, subscriber_ids: set[int]) -> None:
 def _claim_one_by_one(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
     claimed = {}
     for r in batch:
-        row = IssueDelivery(issue_id=issue_id, subscriber_id=r.subscriber_id, email=r.email,
-                            language=r.language, status="claimed", attempts=1)
+        row = _new_claim(issue_id, r)
         db.session.add(row)
         try:
             db.session.commit()
@@ -444,9 +447,6 @@ def _recover(issue: Issue) -> None:
 
 
 # --- test sends ----------------------------------------------------------------------------
-
-ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 def test_send(issue: Issue, addresses: list[str], language: str) -> int:
     """Send the edition to ``addresses`` with [TEST] in the subject; no ledger rows."""
