@@ -25,7 +25,6 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import (
-    URL,
     DataRequired,
     Email,
     EqualTo,
@@ -38,7 +37,7 @@ from wtforms.validators import (
 
 from marketplace import constants
 from marketplace.taxonomy import taxonomy
-from marketplace.templating import current_language
+from marketplace.templating import current_language, safe_url
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TRL_CHOICES = [(n, str(n)) for n in range(1, 10)]
@@ -69,6 +68,24 @@ class CommaListField(StringField):
     def process_formdata(self, valuelist):
         raw = valuelist[0] if valuelist else ""
         self.data = list(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+
+class HttpUrlField(URLField):
+    """A web address: only http and https, stored normalised (see ``templating.safe_url``).
+
+    Every URL a user types goes through this field, so nothing else can reach an ``href``.
+    A refused address is shown back as typed, with the error.
+    """
+
+    def pre_validate(self, form) -> None:
+        if not self.data or not self.data.strip():
+            self.data = ""
+            return
+        clean = safe_url(self.data)
+        if not clean:
+            raise ValidationError(
+                _l("Give a web address that starts with https:// or http://."))
+        self.data = clean
 
 
 def password_rules():
@@ -258,7 +275,7 @@ class OrganizationForm(FlaskForm):
     country = SelectField(_l("Country"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     base = SelectField(_l("Demonstration base"), validators=[Optional()])
-    website = URLField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    website = HttpUrlField(_l("Website"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("About the organisation (Markdown)"),
                                 validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save"))
@@ -454,7 +471,7 @@ class EventForm(FlaskForm):
     ends_on = DateField(_l("Ends on"), validators=[Optional()],
                         description=_l("Leave empty for a one-day event."))
     location = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
-    url = URLField(_l("Web page"), validators=[Optional(), URL(), Length(max=500)])
+    url = HttpUrlField(_l("Web page"), validators=[Optional(), Length(max=500)])
     description = TextAreaField(_l("Description (Markdown)"),
                                 validators=[Optional(), Length(max=20000)])
     submit = SubmitField(_l("Save"))

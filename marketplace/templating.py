@@ -1,6 +1,10 @@
-"""Template helpers: Markdown through a sanitiser, labels for codes, the language menu."""
+"""Template helpers: Markdown through a sanitiser, user-supplied URLs through ``safe_url``,
+labels for codes, the language menu."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
 
 import markdown as markdown_lib
 import nh3
@@ -17,6 +21,11 @@ ALLOWED_TAGS = {
 }
 
 
+def markdown_escape(text: str | None) -> str:
+    """Plain text made inert inside Markdown: no link, emphasis or heading, no raw HTML."""
+    return re.sub(r"([\[\]\\*_`])", r"\\\1", text or "")
+
+
 def render_markdown(text: str | None) -> Markup:
     html = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
     clean = nh3.clean(
@@ -27,6 +36,51 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener",
     )
     return Markup(clean)
+
+
+WEB_SCHEMES = ("http", "https")
+# Browsers drop tabs and newlines anywhere in a URL ("java\tscript:" is "javascript:") and
+# C0 controls and spaces at either end; we do the same before looking at the scheme.
+_DROPPED_ANYWHERE = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_FORBIDDEN = re.compile(r"[\x00-\x20\x7f\\<>\"'`]")
+
+
+def safe_url(value: str | None) -> str:
+    """``value`` as a normalised http(s) URL (scheme and host lower-cased), or "".
+
+    The one gate for every URL a user typed: forms store only what passes it, and templates
+    render stored URLs through it, so a row saved before the check cannot become a link to
+    ``javascript:``.  Refused: other schemes, scheme-relative and schemeless addresses,
+    user names before the host (``https://trusted@evil``), spaces, controls and backslashes.
+    """
+    if not isinstance(value, str):
+        return ""
+    url = _DROPPED_ANYWHERE.sub("", value).strip(_C0_AND_SPACE)
+    if _FORBIDDEN.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when it is not a number below 65536
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in WEB_SCHEMES or not host or "@" in parts.netloc:
+        return ""
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def markdown_link(text: str, url: str | None) -> str:
+    """A Markdown link to ``url`` if it is a safe web address, else the text alone."""
+    href = safe_url(url)
+    if not href:
+        return markdown_escape(text)
+    # Parentheses would end the link's destination early.
+    href = href.replace("(", "%28").replace(")", "%29")
+    return f"[{markdown_escape(text)}]({href})"
 
 
 def current_language() -> str:
@@ -42,6 +96,7 @@ def sector_name(code: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["sector_name"] = sector_name
+    app.jinja_env.filters["safe_url"] = safe_url
     labels = {
         "country_name": constants.COUNTRIES,
         "status_name": constants.STATUSES,

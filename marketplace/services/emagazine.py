@@ -38,6 +38,7 @@ from marketplace.services.mail import (
     external_url,
     render_parts,
 )
+from marketplace.templating import markdown_link
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +561,7 @@ def _upcoming_events() -> str:
         .order_by(Event.starts_on).limit(SECTION_LIMIT))
     lines = []
     for event in events:
-        title = f"[{_md(event.title)}]({event.url})" if event.url else _md(event.title)
+        title = markdown_link(event.title, event.url)
         where = ", ".join(filter(None, [str(BASES.get(event.base, event.base)), event.location]))
         lines.append(f"- **{event.starts_on:%Y-%m-%d}** {title} — {_md(where)}")
     return "\n".join(lines)

@@ -426,7 +426,7 @@ def test_invalid_events_show_errors_and_keep_the_input(client, staff):
     assert page.count("This field is required.") == 1  # the title
     assert page.count("Not a valid choice.") == 2  # kind and base
     assert "The event cannot end before it starts." in page
-    assert "Invalid URL." in page
+    assert "Give a web address that starts with https:// or http://." in page
     assert 'value="Hall 3"' in page and 'value="not a url"' in page
     assert 'value="2099-05-01"' in page
     assert db.session.scalar(select(Event)) is None

@@ -1,0 +1,124 @@
+"""Issue 9, content findings: user-supplied URLs, review of edited listings, Markdown that the
+marketplace writes, bad numbers and titles, and limits on lists, saved searches and
+confirmation links."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from marketplace import templating
+from marketplace.extensions import db
+from marketplace.models import Event
+from tests.factories import OrganizationFactory, UserFactory
+
+
+def _refresh(*objects):
+    for obj in objects:
+        db.session.refresh(obj)
+
+
+# -- item 2: only http and https URLs, normalised, rendered through one helper ---------------
+
+BAD_URLS = [
+    "javascript:alert(1)",
+    "JAVASCRIPT:alert(1)",
+    "java\tscript:alert(1)",
+    " javascript:alert(1)",
+    "javascript://example.org/%0Aalert(document.domain)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example",
+    "evil.example",
+    "http://",
+    "https:///path",
+    "http://trusted.example@evil.example/",
+    "http://exa mple.org/",
+    "http://example.org:99999/",
+    "http:\\\\evil.example",
+]
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_the_safe_url_helper_refuses_everything_but_http_and_https(url):
+    assert templating.safe_url(url) == ""
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("https://example.org", "https://example.org"),
+    ("  HTTPS://Example.ORG/Path?q=A#B ", "https://example.org/Path?q=A#B"),
+    ("http://exam\tple.org/a\nb", "http://example.org/ab"),
+    ("http://example.org:8080/x", "http://example.org:8080/x"),
+])
+def test_the_safe_url_helper_normalises(typed, stored):
+    assert templating.safe_url(typed) == stored
+
+
+def _organization_form(**fields):
+    return {"name": "Clean Water Co", "kind": "enterprise", "country": "CN", "city": "Yixing",
+            "base": "yixing", **fields}
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_the_organisation_website_accepts_only_http_and_https(client, auth, url):
+    user = UserFactory()
+    auth.login(user)
+
+    response = client.post("/my/organization", data=_organization_form(website=url))
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Give a web address that starts with https:// or http://." in page
+    _refresh(user.organization)
+    assert user.organization.website == ""
+
+
+def test_the_organisation_website_is_stored_normalised(client, auth):
+    user = UserFactory()
+    auth.login(user)
+
+    response = client.post("/my/organization",
+                           data=_organization_form(website=" HTTPS://Clean-Water.EXAMPLE/about "))
+
+    assert response.status_code == 302
+    _refresh(user.organization)
+    assert user.organization.website == "https://clean-water.example/about"
+    page = client.get(f"/organizations/{user.organization_id}").get_data(as_text=True)
+    assert 'href="https://clean-water.example/about" rel="nofollow noopener"' in page
+
+
+def test_a_bad_website_already_stored_is_not_a_link(client):
+    org = OrganizationFactory(website="javascript://x.example/%0Aalert(document.domain)")
+
+    page = client.get(f"/organizations/{org.id}").get_data(as_text=True)
+
+    assert "javascript" not in page.lower()
+
+
+def test_the_event_page_address_accepts_only_http_and_https(client, auth):
+    auth.login(UserFactory(staff=True))
+    data = {"title": "Yixing EST Fair", "kind": "exhibition", "base": "yixing",
+            "starts_on": "2027-05-01", "url": "javascript:alert(1)"}
+
+    response = client.post("/staff/events/new", data=data)
+
+    assert response.status_code == 400
+    assert "Give a web address that starts with https:// or http://." in \
+        response.get_data(as_text=True)
+    assert db.session.query(Event).count() == 0
+
+
+def test_the_e_magazine_does_not_link_a_bad_event_address(app):
+    from marketplace.models import IssueSection
+    from marketplace.services import emagazine
+
+    db.session.add(Event(title="Yixing EST Fair", kind="exhibition", base="yixing",
+                         starts_on=date.today() + timedelta(days=10),
+                         url="javascript:alert(1)"))
+    db.session.commit()
+    section = IssueSection(kind="events", heading="Events")
+    with app.test_request_context():
+        section.body = emagazine._upcoming_events()
+
+    assert "javascript" not in section.body
+    assert "Yixing EST Fair" in section.body
+
