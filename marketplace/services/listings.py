@@ -1,7 +1,9 @@
 """The life of a listing: draft -> pending review -> published -> archived or expired.
 
-Editing a published listing sends it back for review.  Staff approve (with an optional note)
-or reject (with a reason the owner sees); a rejected listing goes back to draft.
+Any edit of a listing that staff have approved (published, expired or archived) sends it
+back for review, so renewing can never publish content nobody reviewed.  Staff approve (with
+an optional note) or reject (with a reason the owner sees); a rejected listing goes back to
+draft.
 """
 
 from __future__ import annotations
@@ -82,9 +84,13 @@ def _record(listing: Listing, action: str, actor: User | None, note: str = "") -
                                       action=action, note=note, actor=actor))
 
 
+# States whose content staff approved: an edit there must be reviewed again.
+REVIEWED_STATES = ("published", "expired", "archived")
+
+
 def mark_edited(listing: Listing, actor: User) -> bool:
     """Called after the owner saves changes. Returns True if it went back to review."""
-    if listing.status == "published":
+    if listing.status in REVIEWED_STATES:
         listing.status = "pending"
         listing.submitted_at = utcnow()
         _record(listing, "resubmitted", actor)
@@ -129,7 +135,8 @@ def archive(listing: Listing, actor: User) -> None:
 
 
 def renew(listing: Listing, actor: User) -> None:
-    """Extend a published or expired listing for another term without a new review."""
+    """Extend a published or expired listing for another term without a new review: its
+    content is what staff approved, since any edit sends it back to review."""
     if listing.status not in ("published", "expired"):
         raise TransitionError(_l("Only published or expired listings can be renewed."))
     listing.status = "published"

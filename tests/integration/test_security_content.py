@@ -9,7 +9,9 @@ import pytest
 from marketplace import templating
 from marketplace.extensions import db
 from marketplace.models import Event
-from tests.factories import OrganizationFactory, UserFactory
+from marketplace.models._time import utcnow
+from marketplace.services import listings as listing_service
+from tests.factories import OrganizationFactory, SolutionFactory, UserFactory
 
 
 def _refresh(*objects):
@@ -122,3 +124,51 @@ def test_the_e_magazine_does_not_link_a_bad_event_address(app):
     assert "javascript" not in section.body
     assert "Yixing EST Fair" in section.body
 
+
+
+# -- item 6: any content change goes back to review, whatever the status ---------------------
+
+EDITED_SOLUTION = {"title": "MBR plant, now with a phishing link", "summary": "Compact MBR plant.",
+                   "sectors": ["WAT.MUN"], "trl": "8", "countries_served": ["VN"]}
+
+
+@pytest.mark.parametrize("expiry", ["by the job", "by the clock"])
+def test_editing_an_expired_listing_then_renewing_it_needs_a_review(client, auth, expiry):
+    owner = UserFactory()
+    solution = SolutionFactory(organization=owner.organization, published=True,
+                               expires_at=utcnow() - timedelta(days=1),
+                               status="expired" if expiry == "by the job" else "published")
+    auth.login(owner)
+
+    client.post(f"/solutions/{solution.id}/edit", data=EDITED_SOLUTION)
+    client.post(f"/solutions/{solution.id}/renew")
+
+    _refresh(solution)
+    assert solution.status == "pending" and not solution.is_live
+    assert solution.title == EDITED_SOLUTION["title"]
+    actions = [d.action for d in listing_service.history(solution)]
+    assert "resubmitted" in actions and "renewed" not in actions
+    auth.logout()
+    assert EDITED_SOLUTION["title"] not in client.get("/solutions").get_data(as_text=True)
+    assert client.get(f"/solutions/{solution.id}").status_code == 404
+    assert solution in listing_service.pending_review()["solution"]
+
+
+def test_renewing_an_unchanged_expired_listing_keeps_it_published(client, auth):
+    owner = UserFactory()
+    solution = SolutionFactory(organization=owner.organization, published=True,
+                               status="expired", expires_at=utcnow() - timedelta(days=1))
+    auth.login(owner)
+
+    client.post(f"/solutions/{solution.id}/renew")
+
+    _refresh(solution)
+    assert solution.status == "published" and solution.is_live
+
+
+def test_every_reviewed_state_goes_back_to_review_when_edited(app):
+    owner = UserFactory()
+    for status in ("published", "expired", "archived"):
+        solution = SolutionFactory(organization=owner.organization, status=status)
+        assert listing_service.mark_edited(solution, owner)
+        assert solution.status == "pending"
