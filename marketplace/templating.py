@@ -21,9 +21,21 @@ ALLOWED_TAGS = {
 }
 
 
+# Characters that make links, images, emphasis, code or tables anywhere in a line.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_{}\[\]()!|])")
+# What starts a heading, quote or list, and so matters only at the start of the line.
+_MARKDOWN_LINE_START = re.compile(r"^(\s*\d*)([#+\-]|(?<=\d)[.)])")
+
+
 def markdown_escape(text: str | None) -> str:
-    """Plain text made inert inside Markdown: no link, emphasis or heading, no raw HTML."""
-    return re.sub(r"([\[\]\\*_`])", r"\\\1", text or "")
+    """Plain text (a name, a title) made inert inside Markdown: it renders as itself, never
+    as a link, an image, emphasis, a heading or raw HTML.  Everything the marketplace writes
+    into Markdown goes through this, since the sanitiser lets ``<a href="https:...">`` by.
+    One line: a newline could start a link reference definition."""
+    text = " ".join((text or "").split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def render_markdown(text: str | None) -> Markup:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,7 +37,7 @@ from marketplace.services.mail import (
     external_url,
     render_parts,
 )
-from marketplace.templating import markdown_link
+from marketplace.templating import markdown_escape, markdown_link
 
 log = logging.getLogger(__name__)
 
@@ -495,12 +494,7 @@ def _nothing_yet() -> str:
 
 def _listing_line(listing) -> str:
     url = external_url("public.detail", plural=listing.kind + "s", listing_id=listing.id)
-    return f"- [{_md(listing.title)}]({url}) — {_md(listing.organization.name)}"
-
-
-def _md(text: str) -> str:
-    """Plain text made safe inside Markdown link text."""
-    return re.sub(r"([\[\]\\*_`])", r"\\\1", text or "")
+    return f"- {markdown_link(listing.title, url)} — {markdown_escape(listing.organization.name)}"
 
 
 def _new_solutions() -> str:
@@ -563,7 +557,7 @@ def _upcoming_events() -> str:
     for event in events:
         title = markdown_link(event.title, event.url)
         where = ", ".join(filter(None, [str(BASES.get(event.base, event.base)), event.location]))
-        lines.append(f"- **{event.starts_on:%Y-%m-%d}** {title} — {_md(where)}")
+        lines.append(f"- **{event.starts_on:%Y-%m-%d}** {title} — {markdown_escape(where)}")
     return "\n".join(lines)
 
 

@@ -2,6 +2,7 @@
 marketplace writes, bad numbers and titles, and limits on lists, saved searches and
 confirmation links."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -172,3 +173,73 @@ def test_every_reviewed_state_goes_back_to_review_when_edited(app):
         solution = SolutionFactory(organization=owner.organization, status=status)
         assert listing_service.mark_edited(solution, owner)
         assert solution.status == "pending"
+
+
+# -- item 7: what the marketplace writes into Markdown is escaped; renames are re-verified ----
+
+PLANTED = [
+    '<a href="https://phish.example">x</a>',
+    "[click](https://phish.example)",
+    "<https://phish.example>",
+    "![x](https://phish.example/pixel.png)",
+    "x\n\n[ref]: https://phish.example\n\n[ref]",
+    "&lt;a href=&quot;https://phish.example&quot;&gt;x&lt;/a&gt;",
+    "# Heading **bold** _em_ `code`",
+]
+
+
+def _link_targets(html: str) -> list[str]:
+    """The href of every real <a> element (escaped text shows as &lt;a, not <a)."""
+    return re.findall(r'<a\s[^>]*href="([^"]*)"', html)
+
+
+@pytest.mark.parametrize("text", PLANTED)
+def test_escaped_text_renders_as_the_same_text_and_never_a_link(app, text):
+    import html
+
+    rendered = str(templating.render_markdown(f"- [{templating.markdown_escape(text)}]"
+                                              f"(https://site.example/) — "
+                                              f"{templating.markdown_escape(text)}"))
+
+    assert _link_targets(rendered) == ["https://site.example/"] and "<img" not in rendered
+    assert "<strong>" not in rendered and "<h1>" not in rendered
+    assert html.unescape(rendered).count(" ".join(text.split())) == 2
+
+
+@pytest.mark.parametrize("name", PLANTED[:3])
+def test_an_organisation_name_plants_no_link_in_the_e_magazine(app, name):
+    from marketplace.models import Issue, IssueEdition, IssueSection
+    from marketplace.services import emagazine
+
+    org = OrganizationFactory(name=name)
+    SolutionFactory(organization=org, published=True, title=f"Title {name}")
+    issue = Issue(slug="december", audience={})
+    edition = IssueEdition(language="en", title="December", intro="")
+    section = IssueSection(kind="new_solutions", heading="New")
+    edition.sections = [section]
+    issue.editions = [edition, IssueEdition(language="zh", title="十二月", intro="")]
+    db.session.add(issue)
+    db.session.commit()
+
+    with app.test_request_context():
+        emagazine.fill_section(section)
+        db.session.commit()
+        html = emagazine.preview_html(issue, "en")
+
+    assert not [href for href in _link_targets(html) if "phish.example" in href]
+    assert any("http://localhost/solutions/" in href for href in _link_targets(html))
+
+
+def test_renaming_a_verified_organisation_sends_it_back_to_staff(client, auth):
+    user = UserFactory(organization__verified=True, organization__name="Clean Water Co")
+    staff = UserFactory(staff=True)
+    auth.login(user)
+
+    client.post("/my/organization", data=_organization_form(name="Clean Water Co (new)"))
+
+    _refresh(user.organization)
+    assert not user.organization.is_verified
+    auth.logout()
+    auth.login(staff)
+    queue = client.get("/staff/organizations").get_data(as_text=True)
+    assert "Clean Water Co (new)" in queue
