@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,10 +33,12 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
 from marketplace import constants
+from marketplace.models import Need, Solution
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language, safe_url
 
@@ -86,6 +89,64 @@ class HttpUrlField(URLField):
             raise ValidationError(
                 _l("Give a web address that starts with https:// or http://."))
         self.data = clean
+
+
+class ColumnDecimalField(DecimalField):
+    """A decimal number that fits its database column: finite, with no more digits before
+    and after the point than the column's precision and scale allow.
+
+    Python's Decimal reads "sNaN" and "Infinity"; comparing the first raises and saving
+    either (or a number too long) fails in the database, so each would be a 500.  The
+    limits are read from the column, so the form and the schema cannot drift apart.
+    """
+
+    def __init__(self, label=None, validators=None, *, column, **kwargs):
+        super().__init__(label, validators, places=None, **kwargs)
+        self.max_places = column.type.scale
+        self.max_integer_digits = column.type.precision - column.type.scale
+
+    def pre_validate(self, form) -> None:
+        problem = self._problem(self.data)
+        if problem:
+            # No value, so no later check (a range, a form's min <= max) compares a NaN;
+            # the page shows what was typed from the raw input.  StopValidation: the same.
+            self.data = None
+            raise StopValidation(problem)
+
+    def _problem(self, value: Decimal | float | int | None):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):  # not typed now: the stored value, on an edit
+            value = Decimal(repr(value))
+        if not value.is_finite():
+            return _l("Give an ordinary number, not NaN or infinity.")
+        if value != 0 and value.adjusted() + 1 > self.max_integer_digits:
+            return _l("At most %(n)s digits before the decimal point.", n=self.max_integer_digits)
+        if max(0, -value.normalize().as_tuple().exponent) > self.max_places:
+            return _l("At most %(n)s decimal places.", n=self.max_places)
+        return None
+
+
+# Every line-break character str.splitlines() knows: mail headers fold on them.
+_LINE_BREAK = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+class SingleLine:
+    """For titles, names and headings.  They become mail subjects and page headings, where a
+    line break is a 500 when the mail is built (or a header injection)."""
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and _LINE_BREAK.search(field.data):
+            raise ValidationError(_l("Keep it on one line."))
+
+
+def title_rules(min_length: int = -1, max_length: int = 200) -> list:
+    return [DataRequired(), Length(min=min_length, max=max_length), SingleLine()]
+
+
+def amount_field(label, column) -> ColumnDecimalField:
+    """An optional, non-negative quantity stored in ``column`` (a capacity, price, budget)."""
+    return ColumnDecimalField(label, column=column, validators=[Optional(), NumberRange(min=0)])
 
 
 def password_rules():
@@ -192,8 +253,8 @@ def _sector_choices() -> list[tuple[str, str]]:
 
 
 class NewIssueForm(FlaskForm):
-    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
-    title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title (English)"), validators=title_rules())
+    title_zh = StringField(_l("Title (Chinese)"), validators=title_rules())
     submit = SubmitField(_l("Create the issue"))
 
 
@@ -215,7 +276,7 @@ class AudienceForm(FlaskForm):
 
 
 class EditionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=title_rules())
     intro = TextAreaField(_l("Editorial introduction (Markdown)"),
                           validators=[Optional(), Length(max=20000)])
     submit = SubmitField(_l("Save the edition"))
@@ -223,12 +284,12 @@ class EditionForm(FlaskForm):
 
 class NewSectionForm(FlaskForm):
     kind = SelectField(_l("Section"), choices=_choices(constants.SECTION_KINDS))
-    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=200)])
+    heading = StringField(_l("Heading"), validators=title_rules())
     submit = SubmitField(_l("Add the section"))
 
 
 class SectionForm(FlaskForm):
-    heading = StringField(_l("Heading"), validators=[DataRequired(), Length(max=200)])
+    heading = StringField(_l("Heading"), validators=title_rules())
     body = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=50000)])
     submit = SubmitField(_l("Save the section"))
 
@@ -270,7 +331,7 @@ class ActionForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=title_rules())
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     country = SelectField(_l("Country"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
@@ -313,7 +374,7 @@ class ReferenceForm(Form):
 
 
 class ListingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=5, max=200)])
+    title = StringField(_l("Title"), validators=title_rules(min_length=5))
     description = TextAreaField(_l("Description (Markdown)"),
                                 validators=[Optional(), Length(max=20000)])
     sectors = SelectMultipleField(_l("Sectors"), validators=[
@@ -335,14 +396,10 @@ class SolutionForm(ListingForm):
     keywords = CommaListField(_l("Keywords"), description=_l("Separate with commas."))
     trl = SelectField(_l("Technology readiness level (TRL)"), coerce=int, choices=TRL_CHOICES,
                       default=7, validators=[InputRequired()])
-    capacity_min = DecimalField(_l("Capacity from"), places=None,
-                                validators=[Optional(), NumberRange(min=0)])
-    capacity_max = DecimalField(_l("Capacity to"), places=None,
-                                validators=[Optional(), NumberRange(min=0)])
-    price_min = DecimalField(_l("Indicative price from"), places=None,
-                             validators=[Optional(), NumberRange(min=0)])
-    price_max = DecimalField(_l("Indicative price to"), places=None,
-                             validators=[Optional(), NumberRange(min=0)])
+    capacity_min = amount_field(_l("Capacity from"), Solution.__table__.c.capacity_min)
+    capacity_max = amount_field(_l("Capacity to"), Solution.__table__.c.capacity_max)
+    price_min = amount_field(_l("Indicative price from"), Solution.__table__.c.price_min)
+    price_max = amount_field(_l("Indicative price to"), Solution.__table__.c.price_max)
     countries_served = SelectMultipleField(_l("Countries served"), validators=[
         DataRequired(message=_l("Choose at least one country."))])
     languages = SelectMultipleField(_l("Languages of service"), validators=[Optional()])
@@ -375,12 +432,9 @@ class SolutionForm(ListingForm):
 class NeedForm(ListingForm):
     country = SelectField(_l("Country"), validators=[DataRequired()])
     city = StringField(_l("City or region"), validators=[Optional(), Length(max=120)])
-    capacity = DecimalField(_l("Required capacity"), places=None,
-                            validators=[Optional(), NumberRange(min=0)])
-    budget_min = DecimalField(_l("Budget from"), places=None,
-                              validators=[Optional(), NumberRange(min=0)])
-    budget_max = DecimalField(_l("Budget to"), places=None,
-                              validators=[Optional(), NumberRange(min=0)])
+    capacity = amount_field(_l("Required capacity"), Need.__table__.c.capacity)
+    budget_min = amount_field(_l("Budget from"), Need.__table__.c.budget_min)
+    budget_max = amount_field(_l("Budget to"), Need.__table__.c.budget_max)
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     min_trl = SelectField(_l("Minimum TRL"), coerce=int, choices=TRL_CHOICES, default=6,
                           validators=[InputRequired()])
@@ -464,7 +518,7 @@ EVENT_KIND_NAMES = {
 
 
 class EventForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=title_rules())
     kind = SelectField(_l("Kind"), choices=_choices(EVENT_KIND_NAMES))
     base = SelectField(_l("Demonstration base"), choices=_choices(constants.BASES))
     starts_on = DateField(_l("Starts on"), validators=[DataRequired()])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,8 +29,7 @@ PLURAL = {"solution": "solutions", "need": "needs"}
 
 
 def _plain(value):
-    if isinstance(value, Decimal):
-        return float(value)
+    # Decimals stay Decimals: a float cannot hold the 16 digits a price column can.
     if isinstance(value, str):
         return value.strip() or None
     return value

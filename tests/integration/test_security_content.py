@@ -9,7 +9,7 @@ import pytest
 
 from marketplace import templating
 from marketplace.extensions import db
-from marketplace.models import Event
+from marketplace.models import Event, Need, Solution
 from marketplace.models._time import utcnow
 from marketplace.services import listings as listing_service
 from tests.factories import OrganizationFactory, SolutionFactory, UserFactory
@@ -243,3 +243,160 @@ def test_renaming_a_verified_organisation_sends_it_back_to_staff(client, auth):
     auth.login(staff)
     queue = client.get("/staff/organizations").get_data(as_text=True)
     assert "Clean Water Co (new)" in queue
+
+
+# -- item 9: numbers a column cannot hold, and line breaks in titles -------------------------
+
+GOOD_SOLUTION = {
+    "title": "Integrated anaerobic digestion for food waste",
+    "summary": "Wet AD with biogas upgrading for markets and canteens.",
+    "sectors": ["WST.BIO"], "trl": "8", "capacity_min": "10", "capacity_max": "200",
+    "capacity_unit": "t/day", "price_min": "1000", "price_max": "5000", "currency": "USD",
+    "countries_served": ["TH"],
+}
+GOOD_NEED = {
+    "title": "Leachate treatment for the Nong Khai landfill", "sectors": ["WST.LFL"],
+    "country": "TH", "capacity": "150", "capacity_unit": "m3/day", "budget_min": "200000",
+    "budget_max": "800000", "currency": "THB", "min_trl": "7",
+}
+NOT_A_NUMBER = "Give an ordinary number, not NaN or infinity."
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("sNaN", NOT_A_NUMBER), ("NaN", NOT_A_NUMBER), ("-nan", NOT_A_NUMBER),
+    ("Infinity", NOT_A_NUMBER), ("-Infinity", NOT_A_NUMBER), ("inf", NOT_A_NUMBER),
+    ("1e12", "At most 11 digits before the decimal point."),
+    ("123456789012", "At most 11 digits before the decimal point."),
+    ("1.2345", "At most 3 decimal places."),
+])
+@pytest.mark.parametrize("field", ["capacity_min", "capacity_max"])
+def test_solution_capacity_refuses_what_the_column_cannot_hold(client, auth, field, value,
+                                                               message):
+    auth.login(UserFactory())
+
+    response = client.post("/solutions/new", data={**GOOD_SOLUTION, field: value})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert f'value="{value}"' in page  # what was typed is kept
+    assert db.session.query(Solution).count() == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("price_min", "sNaN", NOT_A_NUMBER),
+    ("price_max", "Infinity", NOT_A_NUMBER),
+    ("price_max", "1e15", "At most 14 digits before the decimal point."),
+    ("price_min", "0.001", "At most 2 decimal places."),
+])
+def test_solution_price_refuses_what_the_column_cannot_hold(client, auth, field, value,
+                                                            message):
+    auth.login(UserFactory())
+
+    response = client.post("/solutions/new", data={**GOOD_SOLUTION, field: value})
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("capacity", "sNaN", NOT_A_NUMBER),
+    ("capacity", "-Infinity", NOT_A_NUMBER),
+    ("capacity", "99999999999999", "At most 11 digits before the decimal point."),
+    ("budget_min", "NaN", NOT_A_NUMBER),
+    ("budget_max", "1e20", "At most 14 digits before the decimal point."),
+    ("budget_max", "10.555", "At most 2 decimal places."),
+])
+def test_need_numbers_refuse_what_the_column_cannot_hold(client, auth, field, value, message):
+    auth.login(UserFactory(buyer=True))
+
+    response = client.post("/needs/new", data={**GOOD_NEED, field: value})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page and f'value="{value}"' in page
+    assert db.session.query(Need).count() == 0
+
+
+def test_the_largest_numbers_the_columns_hold_are_saved(client, auth):
+    auth.login(UserFactory())
+
+    response = client.post("/solutions/new", data={
+        **GOOD_SOLUTION, "capacity_min": "1.5", "capacity_max": "99999999999.999",
+        "price_min": "0.01", "price_max": "99999999999999.99"})
+
+    assert response.status_code == 302
+    solution = db.session.query(Solution).one()
+    assert solution.capacity_max == pytest.approx(99999999999.999)
+    assert solution.price_max == pytest.approx(99999999999999.99)
+
+
+@pytest.fixture
+def staff_issue(auth):
+    from marketplace.models import Issue, IssueEdition, IssueSection
+
+    auth.login(UserFactory(staff=True))
+    issue = Issue(slug="december", audience={})
+    en = IssueEdition(language="en", title="December", intro="")
+    en.sections = [IssueSection(kind="manual", heading="News", body="")]
+    issue.editions = [en, IssueEdition(language="zh", title="十二月", intro="")]
+    db.session.add(issue)
+    db.session.commit()
+    return issue
+
+
+ONE_LINE = "Keep it on one line."
+
+
+@pytest.mark.parametrize("title", ["December\r\nBcc: everyone@example.org", "Dec\nember",
+                                   "Dec\rember"])
+def test_an_edition_title_with_a_line_break_is_refused(client, staff_issue, title):
+    response = client.post(f"/staff/emagazine/{staff_issue.id}/editions/en",
+                           data={"ed-en-title": title, "ed-en-intro": "kept intro"})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert ONE_LINE in page and "kept intro" in page
+    _refresh(staff_issue.editions[0])
+    assert staff_issue.editions[0].title == "December"
+    assert client.get(f"/staff/emagazine/{staff_issue.id}/preview?lang=en").status_code == 200
+
+
+def test_new_issue_and_section_titles_with_a_line_break_are_refused(client, staff_issue):
+    from marketplace.models import Issue
+
+    response = client.post("/staff/emagazine/new",
+                           data={"title_en": "Jan\r\nuary", "title_zh": "一月"})
+    assert response.status_code == 400 and ONE_LINE in response.get_data(as_text=True)
+    assert db.session.query(Issue).count() == 1
+
+    response = client.post(f"/staff/emagazine/{staff_issue.id}/editions/en/sections",
+                           data={"new-en-kind": "manual", "new-en-heading": "A\nB"})
+    assert response.status_code == 400 and ONE_LINE in response.get_data(as_text=True)
+
+    section = staff_issue.editions[0].sections[0]
+    response = client.post(f"/staff/emagazine/{staff_issue.id}/sections/{section.id}",
+                           data={f"s{section.id}-heading": "A\r\nB", f"s{section.id}-body": ""})
+    assert response.status_code == 400 and ONE_LINE in response.get_data(as_text=True)
+
+
+def test_a_title_with_a_line_break_already_stored_still_previews_and_test_sends(
+        client, staff_issue, outbox):
+    edition = staff_issue.editions[0]
+    edition.title = "December\r\nnews"
+    db.session.commit()
+
+    assert client.get(f"/staff/emagazine/{staff_issue.id}/preview?lang=en").status_code == 200
+    response = client.post(f"/staff/emagazine/{staff_issue.id}/test",
+                           data={"addresses": "editor@example.org", "language": "en"})
+    assert response.status_code == 302
+    assert outbox.last()["Subject"] == "[TEST] December news"
+
+
+def test_a_listing_title_with_a_line_break_is_refused(client, auth):
+    auth.login(UserFactory())
+
+    response = client.post("/solutions/new",
+                           data={**GOOD_SOLUTION, "title": "Anaerobic\r\ndigestion plant"})
+
+    assert response.status_code == 400 and ONE_LINE in response.get_data(as_text=True)
