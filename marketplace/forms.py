@@ -63,14 +63,30 @@ def _currency_choices() -> list[tuple[str, str]]:
 
 
 class CommaListField(StringField):
-    """A free-text list typed as "a, b, c"; the data is a list of trimmed, distinct items."""
+    """A free-text list typed as "a, b, c"; the data is a list of trimmed, distinct items.
+
+    Bounded in count and length: each item is indexed, matched and shown on cards.
+    """
+
+    MAX_ITEMS = 20
+    MAX_ITEM_LENGTH = 60
 
     def _value(self) -> str:
+        if self.raw_data:  # what was typed, on a page shown again with errors
+            return self.raw_data[0]
         return ", ".join(self.data or [])
 
     def process_formdata(self, valuelist):
         raw = valuelist[0] if valuelist else ""
         self.data = list(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+    def pre_validate(self, form) -> None:
+        items = self.data or []
+        if len(items) > self.MAX_ITEMS:
+            raise ValidationError(_l("At most %(n)s items.", n=self.MAX_ITEMS))
+        if any(len(item) > self.MAX_ITEM_LENGTH for item in items):
+            raise ValidationError(_l("Each item at most %(n)s characters.",
+                                     n=self.MAX_ITEM_LENGTH))
 
 
 class HttpUrlField(URLField):

@@ -400,3 +400,145 @@ def test_a_listing_title_with_a_line_break_is_refused(client, auth):
                            data={**GOOD_SOLUTION, "title": "Anaerobic\r\ndigestion plant"})
 
     assert response.status_code == 400 and ONE_LINE in response.get_data(as_text=True)
+
+
+# -- item 10: limits on lists, saved searches and confirmation links -------------------------
+
+@pytest.mark.parametrize("field", ["keywords", "certifications"])
+def test_a_solution_list_has_a_count_limit(client, auth, field):
+    auth.login(UserFactory())
+    typed = ", ".join(f"item {n}" for n in range(21))
+
+    response = client.post("/solutions/new", data={**GOOD_SOLUTION, field: typed})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "At most 20 items." in page and "item 20" in page
+    assert db.session.query(Solution).count() == 0
+
+
+@pytest.mark.parametrize("field", ["keywords", "certifications"])
+def test_a_solution_list_item_has_a_length_limit(client, auth, field):
+    auth.login(UserFactory())
+
+    response = client.post("/solutions/new",
+                           data={**GOOD_SOLUTION, field: f"short, {'x' * 61}"})
+
+    assert response.status_code == 400
+    assert "Each item at most 60 characters." in response.get_data(as_text=True)
+
+
+def test_required_certifications_have_the_same_limits(client, auth):
+    auth.login(UserFactory(buyer=True))
+    typed = ", ".join(f"ISO {n}" for n in range(21))
+
+    response = client.post("/needs/new", data={**GOOD_NEED, "required_certifications": typed})
+
+    assert response.status_code == 400 and "At most 20 items." in response.get_data(as_text=True)
+
+
+def test_twenty_items_of_sixty_characters_are_fine(client, auth):
+    auth.login(UserFactory())
+    typed = ", ".join(f"{n:02d}" + "k" * 58 for n in range(20))
+
+    response = client.post("/solutions/new", data={**GOOD_SOLUTION, "keywords": typed})
+
+    assert response.status_code == 302
+    assert len(db.session.query(Solution).one().keywords) == 20
+
+
+def test_saved_searches_are_capped_per_user(client, auth):
+    from marketplace.models import SavedSearch
+    from marketplace.services import saved_searches
+
+    user = UserFactory(buyer=True)
+    auth.login(user)
+    for n in range(saved_searches.MAX_PER_USER):
+        response = client.post("/search/save", data={"kind": "solution", "q": f"biogas {n}"})
+        assert response.status_code == 302
+
+    response = client.post("/search/save", data={"kind": "solution", "q": "one too many"},
+                           follow_redirects=True)
+
+    assert "You already have 20 saved searches" in response.get_data(as_text=True)
+    assert db.session.query(SavedSearch).filter_by(user_id=user.id).count() == 20
+    other = UserFactory()
+    auth.logout()
+    auth.login(other)
+    client.post("/search/save", data={"kind": "solution", "q": "mine"})
+    assert db.session.query(SavedSearch).filter_by(user_id=other.id).count() == 1
+
+
+def test_saving_the_same_search_twice_keeps_one(client, auth):
+    from marketplace.models import SavedSearch
+
+    auth.login(UserFactory(buyer=True))
+    client.post("/search/save", data={"kind": "solution", "q": "biogas", "country": "VN"})
+    response = client.post("/search/save", data={"kind": "solution", "q": "biogas",
+                                                 "country": "VN"}, follow_redirects=True)
+
+    assert "already saved" in response.get_data(as_text=True)
+    assert db.session.query(SavedSearch).count() == 1
+
+
+def _e_magazine_sign_up(client, email="mai@example.org"):
+    return client.post("/emagazine/subscribe", data={"email": email, "language": "en"})
+
+
+def _subscriber_status(email="mai@example.org"):
+    from marketplace.services import subscribers
+
+    db.session.expire_all()
+    return subscribers.find(email).status
+
+
+def test_a_confirmation_link_does_not_resubscribe_after_an_unsubscribe(client, outbox):
+    from marketplace.services import subscriptions
+
+    _e_magazine_sign_up(client)
+    link = outbox.last_link("/emagazine/confirm/")
+    assert client.post(link).status_code == 302
+    assert _subscriber_status() == "confirmed"
+    subscriptions.unsubscribe("mai@example.org", "emagazine")
+
+    again = client.post(link)
+    opened = client.get(link)
+
+    assert again.status_code == 400 and opened.status_code == 400
+    assert "already been used" in opened.get_data(as_text=True)
+    assert _subscriber_status() == "unsubscribed"
+    assert subscriptions.is_suppressed("mai@example.org", "emagazine")
+
+
+def test_a_confirmation_link_works_once(client, outbox):
+    _e_magazine_sign_up(client)
+    link = outbox.last_link("/emagazine/confirm/")
+
+    assert client.post(link).status_code == 302
+    assert client.post(link).status_code == 400
+
+
+def test_an_unused_link_sent_before_an_unsubscribe_is_refused(client, outbox):
+    from marketplace.services import subscriptions
+
+    _e_magazine_sign_up(client)
+    first = outbox.last_link("/emagazine/confirm/")
+    _e_magazine_sign_up(client)
+    second = outbox.last_link("/emagazine/confirm/")
+    assert client.post(first).status_code == 302
+    subscriptions.unsubscribe("mai@example.org", "emagazine")
+
+    assert client.post(second).status_code == 400
+    assert _subscriber_status() == "unsubscribed"
+
+
+def test_signing_up_again_after_an_unsubscribe_sends_a_link_that_works(client, outbox):
+    from marketplace.services import subscriptions
+
+    _e_magazine_sign_up(client)
+    client.post(outbox.last_link("/emagazine/confirm/"))
+    subscriptions.unsubscribe("mai@example.org", "emagazine")
+
+    _e_magazine_sign_up(client)
+    assert client.post(outbox.last_link("/emagazine/confirm/")).status_code == 302
+    assert _subscriber_status() == "confirmed"
