@@ -19,9 +19,8 @@ from sqlalchemy import select
 from marketplace import constants
 from marketplace.extensions import db
 from marketplace.forms import ActionForm
-from marketplace.models import Need, Organization, SavedSearch, Solution
-from marketplace.models._time import utcnow
-from marketplace.services import browse
+from marketplace.models import Need, Organization, Solution
+from marketplace.services import browse, saved_searches
 from marketplace.services import listings as listing_service
 from marketplace.services import search as search_service
 from marketplace.taxonomy import taxonomy
@@ -92,12 +91,15 @@ def save_search():
     if not form.validate_on_submit() or kind not in ("solution", "need"):
         abort(400)
     filters = browse.Filters.from_args(request.form)
-    saved = SavedSearch(user=current_user, kind=kind, query=filters.q,
-                        filters={k: v for k, v in filters.as_args().items() if k != "q"},
-                        last_notified_at=utcnow())
-    db.session.add(saved)
-    db.session.commit()
-    flash(_("Saved. We will tell you about new results in your digest."), "success")
+    try:
+        saved = saved_searches.save(current_user, kind, filters)
+    except saved_searches.LimitReached:
+        flash(_("You already have %(n)d saved searches, the most we keep. This one was not "
+                "saved.", n=saved_searches.MAX_PER_USER), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved. We will tell you about new results in your digest.") if saved
+              else _("This search is already saved."), "success" if saved else "info")
     return redirect(url_for("public.search", kind=kind, **filters.as_args()))
 
 
