@@ -73,7 +73,10 @@ def confirm(token: str):
                                email=subscriber.email, preferences=preferences)
     if not form.validate_on_submit():
         abort(400)
-    subscribers.confirm(token, request.remote_addr or "")
+    try:
+        subscribers.confirm(token, request.remote_addr or "")
+    except InvalidToken as error:  # the same link posted twice at the same moment
+        return render_template("emagazine/confirm.html", invalid=str(error)), 400
     flash(_("Thank you: %(email)s will receive the E-magazine.", email=subscriber.email),
           "success")
     return redirect(url_for("emagazine.archive"))

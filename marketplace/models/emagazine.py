@@ -3,6 +3,7 @@ several language editions, and the per-recipient delivery ledger."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, func
@@ -14,6 +15,10 @@ from marketplace.models.mail import DeliveryMixin
 from marketplace.models.users import User
 
 SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
+
+
+def new_confirm_nonce() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class Subscriber(db.Model):
@@ -37,6 +42,9 @@ class Subscriber(db.Model):
     # Confirmation mails sent in the current hour, so signing up again cannot flood anyone.
     confirmations_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmations_in_window: Mapped[int] = mapped_column(default=0)
+    # Carried by confirmation links and replaced when one is used or the reader unsubscribes,
+    # so a link works once and never undoes a later unsubscribe.  None: links carry none.
+    confirm_nonce: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User | None] = relationship()
 

@@ -19,6 +19,7 @@ from marketplace import constants
 from marketplace.extensions import db
 from marketplace.models import Subscriber, User
 from marketplace.models._time import utcnow
+from marketplace.models.emagazine import new_confirm_nonce
 from marketplace.models.mail import EMAGAZINE_LIST
 from marketplace.services import mail, subscriptions, tokens
 from marketplace.taxonomy import taxonomy
@@ -129,9 +130,11 @@ def _claim_confirmation(subscriber_id: int) -> bool:
 
 def confirmation_token(subscriber: Subscriber, preferences: Preferences) -> str:
     """Scoped to the subscriber and the address: if the row is ever reused for another
-    address, old links stop working."""
+    address, old links stop working.  It carries the row's confirmation nonce, which using a
+    link or unsubscribing replaces: so a link works once, and never after an unsubscribe."""
     return tokens.make_token(tokens.EMAGAZINE_CONFIRM, {
-        "s": subscriber.id, "e": subscriber.email, "p": preferences.to_payload()})
+        "s": subscriber.id, "e": subscriber.email, "n": subscriber.confirm_nonce,
+        "p": preferences.to_payload()})
 
 
 def send_confirmation(subscriber: Subscriber, preferences: Preferences) -> None:
@@ -142,20 +145,45 @@ def send_confirmation(subscriber: Subscriber, preferences: Preferences) -> None:
 
 
 def check(token: str) -> tuple[Subscriber, Preferences]:
-    """The subscriber and preferences a link confirms; raises tokens.InvalidToken."""
+    """The subscriber and preferences a link confirms; raises tokens.InvalidToken
+    ("invalid", "expired", or "used": used already, or sent before an unsubscribe)."""
+    subscriber, preferences, _nonce = _read(token)
+    return subscriber, preferences
+
+
+def _read(token: str) -> tuple[Subscriber, Preferences, str | None]:
     data = tokens.read_token(tokens.EMAGAZINE_CONFIRM, token)
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
         raise tokens.InvalidToken("invalid")
     subscriber = db.session.get(Subscriber, data["s"])
     if subscriber is None or subscriber.email != data.get("e"):
         raise tokens.InvalidToken("invalid")
-    return subscriber, Preferences.from_payload(data.get("p"))
+    if data.get("n") != subscriber.confirm_nonce:
+        raise tokens.InvalidToken("used")
+    return subscriber, Preferences.from_payload(data.get("p")), data.get("n")
+
+
+def _use_nonce(subscriber: Subscriber, nonce: str | None) -> None:
+    """Replace the nonce the link carried, in one conditional UPDATE: of two posts of the
+    same link at the same moment, exactly one wins; the other is told it was used."""
+    current = (Subscriber.confirm_nonce.is_(None) if nonce is None
+               else Subscriber.confirm_nonce == nonce)
+    fresh = new_confirm_nonce()
+    won = db.session.execute(
+        update(Subscriber).where(Subscriber.id == subscriber.id, current)
+        .values(confirm_nonce=fresh).execution_options(synchronize_session=False)).rowcount
+    if not won:
+        db.session.rollback()
+        raise tokens.InvalidToken("used")
+    subscriber.confirm_nonce = fresh
 
 
 def confirm(token: str, ip: str) -> Subscriber:
-    """Apply the link's preferences and confirm.  The opt-in record (time and address)
-    is kept from the first confirmation; a later link only changes the preferences."""
-    subscriber, preferences = check(token)
+    """Apply the link's preferences and confirm, once per link.  The opt-in record (time
+    and address) is kept from the first confirmation; a later link only changes the
+    preferences."""
+    subscriber, preferences, nonce = _read(token)
+    _use_nonce(subscriber, nonce)
     preferences.apply(subscriber)
     if subscriber.status != "confirmed":
         _mark_confirmed(subscriber, ip)
@@ -182,6 +210,7 @@ def subscribe_account(user: User, preferences: Preferences, ip: str) -> bool:
         subscriber = Subscriber(email=normalise(user.email))
         db.session.add(subscriber)
     subscriber.user_id = user.id
+    subscriber.confirm_nonce = new_confirm_nonce()  # links mailed earlier are superseded
     preferences.apply(subscriber)
     if subscriber.status != "confirmed":
         subscriber.signup_ip = ip

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.extensions import db
 from marketplace.models import MailSuppression, Subscriber, User
+from marketplace.models.emagazine import new_confirm_nonce
 from marketplace.models.mail import DIGEST_LIST, EMAGAZINE_LIST, EVERY_LIST
 from marketplace.services import tokens
 from marketplace.services.mail import external_url
@@ -69,8 +70,9 @@ def unsubscribe(email: str, list_name: str) -> None:
         db.session.execute(update(User).where(User.email == email.lower())
                            .values(digest_frequency="off"))
     if list_name == EMAGAZINE_LIST:
+        # A new nonce: confirmation links sent before now must not undo this.
         db.session.execute(update(Subscriber).where(Subscriber.email == email.lower())
-                           .values(status="unsubscribed"))
+                           .values(status="unsubscribed", confirm_nonce=new_confirm_nonce()))
     db.session.commit()
 
 
