@@ -509,7 +509,7 @@ def _new_solutions() -> str:
     for solution in solutions:
         top = (solution.sectors[0].split(".")[0]) if solution.sectors else ""
         groups.setdefault(top, []).append(solution)
-    blocks = [f"**{sector_name(top) if top else '—'}**\n\n"
+    blocks = [f"**{markdown_escape(sector_name(top)) if top else '—'}**\n\n"
               + "\n".join(_listing_line(s) for s in items[:SECTION_LIMIT])
               for top, items in sorted(groups.items())]
     return "\n\n".join(blocks)

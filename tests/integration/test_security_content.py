@@ -11,6 +11,7 @@ from marketplace import templating
 from marketplace.extensions import db
 from marketplace.models import Event, Need, Solution
 from marketplace.models._time import utcnow
+from marketplace.services import indexing
 from marketplace.services import listings as listing_service
 from tests.factories import OrganizationFactory, SolutionFactory, UserFactory
 
@@ -153,6 +154,7 @@ def test_editing_an_expired_listing_then_renewing_it_needs_a_review(client, auth
     assert EDITED_SOLUTION["title"] not in client.get("/solutions").get_data(as_text=True)
     assert client.get(f"/solutions/{solution.id}").status_code == 404
     assert solution in listing_service.pending_review()["solution"]
+    assert indexing.index_listing("solution", solution.id) is False  # dropped from search
 
 
 def test_renewing_an_unchanged_expired_listing_keeps_it_published(client, auth):
