@@ -1,6 +1,7 @@
 """Accessibility (axe) and markup validity (the Nu HTML Checker) of the key pages.
 
-axe runs in the browser on each page as a person gets it: 0 serious or critical violations.
+axe runs in the browser on each page as a person gets it: 0 serious or critical violations,
+and nothing of the page itself blocked by the Content-Security-Policy.
 vnu checks the HTML the server sends for the same pages: 0 errors.  vnu is the npm package
 vnu-jar, installed by .ci/browser.sh (VNU_JAR says where); a missing one fails, never skips.
 """
@@ -55,8 +56,12 @@ def axe():
 @pytest.mark.parametrize(("name", "path", "who"), PAGES, ids=[p[0] for p in PAGES])
 def test_no_serious_accessibility_violations(page, world, axe, name, path, who):
     _sign_in_as(page, world, who)
+    blocked: list[str] = []  # anything of ours that the Content-Security-Policy refused
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     response = page.goto(path(world))
     assert response.status == 200, name
+    assert blocked == []
 
     violations = [v for v in axe.run(page).response["violations"] if v["impact"] in BLOCKING]
 
