@@ -8,8 +8,13 @@ export FLASK_APP := marketplace
 PG_TEST_URL ?= postgresql+psycopg://est:est@127.0.0.1:5432/est_test
 ES_TEST_URL ?= http://127.0.0.1:9200
 export TEST_ELASTICSEARCH_URL := $(ES_TEST_URL)
+# The browser tests use Debian's chromium (.ci/browser.sh); Playwright never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+VNU_DIR ?= /var/cache/est-vnu
+export VNU_JAR := $(VNU_DIR)/node_modules/vnu-jar/build/dist/vnu.jar
+E2E_ARTIFACTS := test-artifacts/e2e
 
-.PHONY: install run test test-sqlite test-postgres services lint translations clean
+.PHONY: install run test test-sqlite test-postgres services browser lint translations clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,21 +34,28 @@ run: install
 services:
 	bash .ci/services.sh start
 
-## Every test, against SQLite and then against PostgreSQL, with a real Elasticsearch.
-## Elasticsearch is stopped at the end, pass or fail.
-test: install services
+## chromium, CJK fonts and the Nu HTML Checker, for the browser tests (tests/e2e).
+browser:
+	VNU_DIR=$(VNU_DIR) bash .ci/browser.sh install
+
+## Every test, against SQLite and then against PostgreSQL, with a real Elasticsearch and a real
+## browser (on SQLite).  Elasticsearch is stopped at the end, pass or fail.
+test: install services browser
 	bash .ci/elasticsearch.sh start
 	status=0; $(MAKE) --no-print-directory test-sqlite test-postgres || status=$$?; \
 	  bash .ci/elasticsearch.sh stop; exit $$status
 
+# A failed browser test leaves a screenshot and a Playwright trace in $(E2E_ARTIFACTS).
 test-sqlite: install
-	@echo "=== tests on SQLite (and the search backend contract) ==="
-	$(BIN)/pytest -q
+	@echo "=== tests on SQLite (and the search backend contract, and the browser tests) ==="
+	rm -rf $(E2E_ARTIFACTS)
+	$(BIN)/pytest -q || { status=$$?; bash .ci/browser.sh artifacts; exit $$status; }
 
-# The backend contract does not touch the database: it ran once already.
+# The backend contract does not touch the database, and the browser tests run on their own
+# SQLite world: both ran once already.
 test-postgres: install
 	@echo "=== tests on PostgreSQL ==="
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q --ignore=tests/contract
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q --ignore=tests/contract --ignore=tests/e2e
 
 lint: install
 	$(BIN)/ruff check marketplace search workers tests bench
@@ -55,4 +67,4 @@ translations: install
 	$(BIN)/pybabel compile -d marketplace/translations
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -6,8 +6,11 @@
 #
 # Elastic's integ-test-zip from Maven Central is a minimal distribution without a bundled JDK
 # (see DESIGN.md, "Elasticsearch in tests and CI: facts").  The zip and the unpacked copy are
-# cached under .ci/cache/; the data, logs and config live in /tmp/est-es-<port> and are wiped at
-# every start, so each run begins from an empty cluster.
+# cached outside the checkout, in ES_CACHE (default /var/cache/est-elasticsearch, owned by the
+# Elasticsearch user), because the node runs as that user and must reach its files wherever the
+# clone lives (a clone in root's home, mode 700, is out of its reach).  The data, logs and config
+# live in /tmp/est-es-<port> and are wiped at every start, so each run begins from an empty
+# cluster.
 set -euo pipefail
 
 ES_VERSION="${ES_VERSION:-9.2.4}"
@@ -17,7 +20,11 @@ ES_HEAP="${ES_HEAP:-1g}"
 ES_WAIT_SECONDS="${ES_WAIT_SECONDS:-120}"
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-CACHE="$ROOT/.ci/cache"
+if [ "$(id -u)" = 0 ]; then
+  CACHE="${ES_CACHE:-/var/cache/est-elasticsearch}"
+else  # a non-root caller runs the node as themselves, from their own cache
+  CACHE="${ES_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/est-elasticsearch}"
+fi
 ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 ZIP="$CACHE/elasticsearch-${ES_VERSION}.zip"
 DIST="$CACHE/elasticsearch-${ES_VERSION}"
@@ -75,6 +82,7 @@ ensure_distribution() {
     return
   fi
   mkdir -p "$CACHE"
+  chmod 755 "$CACHE"
   if [ ! -s "$ZIP" ]; then
     command -v mvn >/dev/null || apt_install maven
     log "fetching $ARTIFACT from Maven Central"
@@ -95,7 +103,11 @@ ensure_distribution() {
   unzip -q "$ZIP" -d "$tmp"
   # The node runs as another user: it must be able to read the distribution whatever umask.
   chmod -R a+rX "$tmp"
-  mv "$tmp/elasticsearch-${ES_VERSION}" "$DIST"
+  if [ "$(id -u)" = 0 ]; then
+    chown -R "$ES_USER:" "$tmp"
+  fi
+  # Another checkout may have unpacked the same version meanwhile: keep the first.
+  [ -e "$DIST" ] || mv "$tmp/elasticsearch-${ES_VERSION}" "$DIST"
   rm -rf "$tmp"
 }
 
@@ -155,7 +167,7 @@ print_logs() {
 
 # Marks, in this checkout, that this checkout started the node: `stop` then stops only a node
 # it started, never one another checkout or a developer left running.
-OWNER_MARK="$CACHE/started-es-$ES_PORT"
+OWNER_MARK="$ROOT/.ci/cache/started-es-$ES_PORT"
 
 start() {
   if healthy; then
@@ -165,8 +177,8 @@ start() {
   rm -f "$OWNER_MARK"
   local started=$SECONDS
   ensure_java
+  ensure_user  # first: the distribution is chowned to that user
   ensure_distribution
-  ensure_user
   write_config
   log "starting Elasticsearch $ES_VERSION on 127.0.0.1:$ES_PORT (data in $RUN_DIR)"
   # -d daemonises once the node has started; its stdout goes to startup.out for diagnosis.
@@ -186,6 +198,7 @@ start() {
     sleep 1
   done
   log "ready on http://127.0.0.1:$ES_PORT in $((SECONDS - started)) s (pid $(cat "$PID_FILE"))"
+  mkdir -p "$(dirname "$OWNER_MARK")"
   touch "$OWNER_MARK"
 }
 
@@ -220,5 +233,5 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop  (env: ES_VERSION, ES_PORT, ES_JAVA_HOME, ES_HEAP)" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop  (env: ES_VERSION, ES_PORT, ES_JAVA_HOME, ES_HEAP, ES_CACHE)" >&2; exit 2 ;;
 esac

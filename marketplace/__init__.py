@@ -24,12 +24,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from marketplace import cli, errors, i18n, outbox, templating
+    from marketplace import cli, errors, http_security, i18n, outbox, templating
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    http_security.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

@@ -129,9 +129,13 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
     """Measure nDCG@k and recall@k on a labelled corpus, in a temporary index."""
     import json
 
-    from marketplace.services.evaluation import evaluate
+    from marketplace.services.evaluation import database_with_schema, evaluate
 
-    result = evaluate(corpus, queries, backend_name, k, run_file)
+    with database_with_schema() as temporary:
+        if temporary:
+            click.echo("The database has no tables yet (`flask db upgrade` creates them): "
+                       "caching embeddings in a temporary one.", err=True)
+        result = evaluate(corpus, queries, backend_name, k, run_file)
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 

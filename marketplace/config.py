@@ -15,6 +15,9 @@ from pathlib import Path
 EMBEDDED = "embedded"
 PRODUCTION = "production"
 
+# How many proxies to trust for X-Forwarded-For, -Proto and -Host (marketplace/http_security.py).
+PROXY_SETTINGS = ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST")
+
 # Every setting read from the environment, with its embedded default.  docker-compose.yml and
 # .env.example must use exactly these names (a test checks that).
 ENV_SETTINGS = (
@@ -32,6 +35,7 @@ ENV_SETTINGS = (
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_BASE_URL",
     "RETRY_BASE_SECONDS",
+    *PROXY_SETTINGS,
 )
 
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL")
@@ -83,6 +87,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         # First delay of a retried job (doubling each time, at most 10 minutes).
         "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # How many proxies in front of the app set X-Forwarded-For, -Proto and -Host (0: none,
+        # and the headers are ignored).  See marketplace/http_security.py.
+        **{name: int(environ.get(name, "0")) for name in PROXY_SETTINGS},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not embedded,

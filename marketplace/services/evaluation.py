@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import inspect
 from tqdm import tqdm
 
 from marketplace.extensions import db
-from marketplace.models import Need, Organization, Solution
+from marketplace.models import EmbeddingCache, Need, Organization, Solution
 from marketplace.models._time import utcnow
 from marketplace.services import indexing, matching
 from marketplace.services.search import make_backend
@@ -97,6 +101,32 @@ def _rank(matcher: Matcher, query: EvalQuery, id_of: dict[str, int], k: int) -> 
     mq.filters = Filters(exclude_ids=[id_of[query.exclude]] if query.exclude else [])
     mq.seeker = None
     return [m.id for m in matcher.rank("solution", mq, size=k)]
+
+
+@contextmanager
+def database_with_schema() -> Iterator[bool]:
+    """The app's database, or a throwaway SQLite one while it has no tables yet.
+
+    The evaluation only caches embeddings in the database, so it needs no migrated one: before
+    `flask db upgrade` it runs against a temporary copy of the schema and leaves the real
+    database untouched (creating tables there would break the migrations).  Yields whether it
+    fell back.
+    """
+    if inspect(db.engine).has_table(EmbeddingCache.__tablename__):
+        yield False
+        return
+    from marketplace import create_app
+
+    with tempfile.TemporaryDirectory(prefix="est-eval-") as folder:
+        app = create_app({**current_app.config,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/eval.db"})
+        with app.app_context():
+            db.create_all()
+            try:
+                yield True
+            finally:
+                db.session.remove()
+                db.engine.dispose()
 
 
 def evaluate(corpus_path: str, queries_path: str | None = None, backend_name: str = "local",

@@ -29,8 +29,10 @@
           });
           progress.querySelector('[data-key="remaining"]').textContent = data.remaining + data.in_flight;
           var total = data.total || 1;
-          progress.querySelector(".progress-sent").style.width = (100 * data.sent / total) + "%";
-          progress.querySelector(".progress-failed").style.width = (100 * data.failed / total) + "%";
+          var sentWidth = (100 * data.sent / total) + "%";
+          progress.querySelector(".progress-sent").setAttribute("width", sentWidth);
+          progress.querySelector(".progress-failed").setAttribute("x", sentWidth);
+          progress.querySelector(".progress-failed").setAttribute("width", (100 * data.failed / total) + "%");
           progress.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", data.sent);
           if (data.status !== progress.dataset.status) {
             clearInterval(timer);

@@ -48,3 +48,31 @@ def test_eval_ranking_reports_ndcg_and_recall(runner, tmp_path):
     # The live index was never touched.
     hits = backend().text_search("solution", "", Filters(live_only=False)).hits
     assert all(hit.id == live.id for hit in hits)
+
+
+def test_eval_ranking_works_before_the_database_is_migrated(tmp_path):
+    # A fresh checkout: `flask db upgrade` has not run, the database has no tables.
+    from sqlalchemy import create_engine, inspect
+
+    from marketplace import create_app
+    from marketplace.extensions import db
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps(row) for row in CORPUS))
+    database = f"sqlite:///{tmp_path / 'fresh.db'}"
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
+                        "SQLALCHEMY_DATABASE_URI": database})
+
+    result = fresh.test_cli_runner().invoke(args=["eval-ranking", str(corpus)])
+
+    with fresh.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "flask db upgrade" in result.output  # says why it used a temporary database
+    assert json.loads(result.output[result.output.index("{"):])["queries"] == 6
+    # Nothing was created in the unmigrated database: the migrations can still run on it.
+    engine = create_engine(database)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

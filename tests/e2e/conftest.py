@@ -1,0 +1,159 @@
+"""A real browser against a real server.
+
+Debian's chromium, driven by Playwright (pytest-playwright's ``page`` fixture), opens the app
+served by werkzeug in a thread, on its own temporary SQLite database with a small seeded world.
+Playwright's own browser download is never used: a missing /usr/bin/chromium is an error, not a
+skip (``make test`` installs it, see .ci/browser.sh).  On a failure pytest-playwright keeps a
+screenshot and a trace under test-artifacts/e2e/ (options in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import update
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.extensions import db
+from marketplace.models import Issue, IssueEdition, IssueSection, Organization
+from marketplace.models._time import utcnow
+from marketplace.services import emagazine
+from tests import factories
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# Stored XSS attempts, written straight into the database as an attacker who got past the
+# forms would (issue 9, items 2 and 7).
+EVIL_WEBSITE = "javascript://x%0Aalert(document.domain)"
+EVIL_NAME = "Evil <img src=x onerror=alert(1)> <script>alert(1)</script> Ltd"
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: run `make test` (or `apt-get install chromium fonts-noto-cjk`)")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class World:
+    """What the seeded database holds, for the tests to visit."""
+
+    supplier_email: str
+    staff_email: str
+    solution_id: int
+    need_id: int
+    org_id: int
+    evil_org_id: int
+    issue_slug: str
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e")
+    previous = os.environ.get("MARKETPLACE_INSTANCE_PATH")
+    os.environ["MARKETPLACE_INSTANCE_PATH"] = str(folder / "instance")  # its own search index
+    try:
+        app = create_app({
+            "SECRET_KEY": "e2e-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'e2e.db'}",
+            "MAIL_TRANSPORT": "outbox",
+            "SEARCH_BACKEND": "local",
+        })
+    finally:
+        if previous is not None:
+            os.environ["MARKETPLACE_INSTANCE_PATH"] = previous
+    with app.app_context():
+        upgrade()
+        app.extensions["e2e_world"] = _seed()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _seed() -> World:
+    org = factories.OrganizationFactory(name="Yixing Water Works", verified=True,
+                                        website="https://water.example.org")
+    solution = factories.SolutionFactory(published=True, organization=org,
+                                         title="Membrane bioreactor for small towns")
+    need = factories.NeedFactory(published=True, title="Sludge treatment for Da Nang")
+    supplier = factories.UserFactory(organization=org, email="supplier@example.org")
+    staff = factories.UserFactory(staff=True, email="staff@example.org")
+    evil = factories.OrganizationFactory(name=EVIL_NAME)
+    factories.SolutionFactory(published=True, organization=evil, title="Totally safe solution")
+    # Past any form validation: the page and the CSP must hold on their own.
+    db.session.execute(update(Organization).where(Organization.id == evil.id)
+                       .values(website=EVIL_WEBSITE))
+    issue = _sent_issue()
+    db.session.commit()
+    return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug)
+
+
+def _sent_issue() -> Issue:
+    """A sent E-magazine issue whose automatic section lists the new solutions, the evil
+    organisation's among them."""
+    issue = Issue(slug="e2e-issue", status="sent", sent_at=utcnow())
+    edition = IssueEdition(language="en", title="EST news, end-to-end", intro="Hello.")
+    section = IssueSection(kind="new_solutions", heading="New solutions", position=0)
+    edition.sections.append(section)
+    issue.editions.append(edition)
+    db.session.add(issue)
+    db.session.flush()
+    emagazine.fill_section(section)
+    return issue
+
+
+@pytest.fixture(scope="session")
+def world(live_app) -> World:
+    return live_app.extensions["e2e_world"]
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app):
+    """The server, on a free port; pytest-playwright resolves page.goto("/path") against it."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    live_app.config["PUBLIC_BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def dialogs(page):
+    """Every alert/confirm/prompt the page opens: a stored XSS shows up here."""
+    opened: list[str] = []
+
+    def record(dialog):
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    return opened
+
+
+def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("main form button")
