@@ -10,10 +10,10 @@ from sqlalchemy import select
 from marketplace.access import admin_required, staff_required
 from marketplace.extensions import db
 from marketplace.forms import ActionForm, ApproveForm, RejectForm
-from marketplace.models import Organization
+from marketplace.models import AuditAction, Organization
 from marketplace.models._time import utcnow
+from marketplace.services import audit, mail
 from marketplace.services import listings as listing_service
-from marketplace.services import mail
 from marketplace.services.mail_redaction import redact_token_links
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -37,10 +37,15 @@ def review(kind: str, listing_id: int):
     if request.method == "POST" and form.validate_on_submit():
         try:
             if form is approve_form:
-                listing_service.approve(listing, current_user, (form.note.data or "").strip())
+                note = (form.note.data or "").strip()
+                listing_service.approve(listing, current_user, note)
+                audit.record(current_user, AuditAction.LISTING_APPROVED, listing,
+                             title=listing.title, note=note)
                 message = _("Approved and published: %(title)s", title=listing.title)
             else:
                 listing_service.reject(listing, current_user, form.reason.data)
+                audit.record(current_user, AuditAction.LISTING_REJECTED, listing,
+                             title=listing.title, reason=listing.review_note)
                 message = _("Rejected; the owner sees your reason: %(title)s", title=listing.title)
         except listing_service.TransitionError as error:
             flash(str(error), "error")
@@ -77,9 +82,11 @@ def verify_organization(org_id: int, action: str):
         abort(400)
     if action == "verify":
         org.verified_at, org.verified_by = utcnow(), current_user
+        audit.record(current_user, AuditAction.ORGANIZATION_VERIFIED, org, name=org.name)
         flash(_("%(name)s is now verified.", name=org.name), "success")
     else:
         org.verified_at, org.verified_by = None, None
+        audit.record(current_user, AuditAction.ORGANIZATION_UNVERIFIED, org, name=org.name)
         flash(_("%(name)s is no longer marked verified.", name=org.name), "info")
     db.session.commit()
     return redirect(request.referrer or url_for("staff.organizations"))

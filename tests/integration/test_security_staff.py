@@ -7,9 +7,15 @@ who did what.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from flask import url_for
+from sqlalchemy import select
 
+from marketplace.extensions import db
+from marketplace.models import AuditAction, AuditEntry, Issue, IssueEdition, Subscriber
+from marketplace.models._time import utcnow
 from marketplace.services import mail
 from marketplace.services.mail_redaction import PLACEHOLDER
 from tests.factories import UserFactory
@@ -71,3 +77,124 @@ def test_admin_sees_token_links_redacted(app, client, auth, outbox, admin, name,
     html_part = page.split("srcdoc=")[1].split("</iframe>")[0]
     assert path + PLACEHOLDER in text_part
     assert path + PLACEHOLDER in html_part
+
+
+# -- the E-magazine: staff compose and test, admins send -----------------------------------
+
+@pytest.fixture
+def issue():
+    subscriber = Subscriber(email="reader@example.org", language="en", status="confirmed",
+                            confirmed_at=utcnow())
+    issue = Issue(slug="security-issue", audience={}, editions=[
+        IssueEdition(language="en", title="November news", intro="Hello."),
+        IssueEdition(language="zh", title="十一月通讯", intro="你好。")])
+    db.session.add_all([subscriber, issue])
+    db.session.commit()
+    return issue
+
+
+def _status_of(issue) -> str:
+    db.session.expire_all()
+    return db.session.get(Issue, issue.id).status
+
+
+def _later() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_staff_cannot_send_schedule_or_resume(client, auth, outbox, staff, issue):
+    auth.login(staff)
+    assert client.post(f"/staff/emagazine/{issue.id}/send",
+                       data={"confirm": "y"}).status_code == 403
+    assert client.post(f"/staff/emagazine/{issue.id}/schedule",
+                       data={"when": _later()}).status_code == 403
+    assert _status_of(issue) == "draft"
+    issue.status = "paused"
+    db.session.commit()
+    assert client.post(f"/staff/emagazine/{issue.id}/resume").status_code == 403
+    assert _status_of(issue) == "paused"
+    assert not [m for m in outbox.messages() if m["To"] == "reader@example.org"]
+
+
+def test_staff_see_no_send_buttons_but_admins_do(client, auth, staff, admin, issue):
+    auth.login(staff)
+    page = client.get(f"/staff/emagazine/{issue.id}").get_data(as_text=True)
+    assert f"/staff/emagazine/{issue.id}/send" not in page
+    assert f"/staff/emagazine/{issue.id}/schedule" not in page
+    assert f"/staff/emagazine/{issue.id}/test" in page  # they still test
+    auth.logout()
+    auth.login(admin)
+    page = client.get(f"/staff/emagazine/{issue.id}").get_data(as_text=True)
+    assert f"/staff/emagazine/{issue.id}/send" in page
+    assert f"/staff/emagazine/{issue.id}/schedule" in page
+
+
+def test_staff_test_send_only_to_themselves(client, auth, outbox, staff, issue):
+    auth.login(staff)
+    refused = client.post(f"/staff/emagazine/{issue.id}/test",
+                          data={"addresses": "list@example.org", "language": "en"})
+    assert refused.status_code == 403
+    assert "list@example.org" in refused.get_data(as_text=True)  # what was typed is kept
+    assert outbox.messages() == []
+
+    response = client.post(f"/staff/emagazine/{issue.id}/test",
+                           data={"addresses": "Staff@example.org", "language": "en"})
+    assert response.status_code == 302
+    assert [m["To"] for m in outbox.messages()] == ["Staff@example.org"]
+
+
+def test_staff_cannot_edit_an_issue_an_admin_scheduled(client, auth, staff, issue):
+    issue.status, issue.scheduled_at = "scheduled", utcnow() + timedelta(days=1)
+    db.session.commit()
+    auth.login(staff)
+    client.post(f"/staff/emagazine/{issue.id}/audience", data={"languages": ["zh"]})
+    client.post(f"/staff/emagazine/{issue.id}/editions/en",
+                data={"ed-en-title": "Changed", "ed-en-intro": ""})
+    db.session.expire_all()
+    issue = db.session.get(Issue, issue.id)
+    assert issue.audience == {} and issue.edition("en").title == "November news"
+    # Stopping is allowed: back to draft, where staff edit and an admin schedules again.
+    assert client.post(f"/staff/emagazine/{issue.id}/unschedule").status_code == 302
+    assert _status_of(issue) == "draft"
+
+
+def test_admin_sends_and_every_step_is_audited(client, auth, outbox, admin, issue):
+    auth.login(admin)
+    client.post(f"/staff/emagazine/{issue.id}/test",
+                data={"addresses": "chief@example.org", "language": "zh"})
+    client.post(f"/staff/emagazine/{issue.id}/schedule", data={"when": _later()})
+    client.post(f"/staff/emagazine/{issue.id}/unschedule")
+    client.post(f"/staff/emagazine/{issue.id}/send", data={"confirm": "y"})
+    assert [m for m in outbox.messages() if m["To"] == "reader@example.org"]
+
+    entries = _entries()
+    assert [e.action for e in entries] == [
+        AuditAction.ISSUE_TEST_SENT, AuditAction.ISSUE_SCHEDULED,
+        AuditAction.ISSUE_UNSCHEDULED, AuditAction.ISSUE_SENT]
+    assert {(e.actor_id, e.target_type, e.target_id) for e in entries} == {
+        (admin.id, "issue", issue.id)}
+    assert entries[0].detail["to"] == ["chief@example.org"]
+    assert entries[3].detail["recipients"] == 1
+
+
+def test_pause_and_resume_are_audited(client, auth, staff, admin, issue):
+    issue.status = "sending"
+    db.session.commit()
+    auth.login(staff)  # anyone may stop a send
+    client.post(f"/staff/emagazine/{issue.id}/pause")
+    auth.logout()
+    auth.login(admin)
+    client.post(f"/staff/emagazine/{issue.id}/resume")
+    assert [(e.action, e.actor_id) for e in _entries()] == [
+        (AuditAction.ISSUE_PAUSED, staff.id), (AuditAction.ISSUE_RESUMED, admin.id)]
+
+
+def test_a_refused_step_leaves_no_audit_entry(client, auth, admin, issue):
+    auth.login(admin)
+    client.post(f"/staff/emagazine/{issue.id}/pause")  # a draft is not sending
+    assert _entries() == []
+
+
+def _entries() -> list[AuditEntry]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
