@@ -1,16 +1,19 @@
-"""Staff pages: the moderation queue, organisation verification and the mail outbox."""
+"""Staff pages: the moderation queue and organisation verification; for administrators, the
+mail outbox, staff accounts and the audit log."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.access import admin_required, staff_required
+from marketplace.constants import ROLES
 from marketplace.extensions import db
-from marketplace.forms import ActionForm, ApproveForm, RejectForm
-from marketplace.models import AuditAction, Organization
+from marketplace.forms import ActionForm, ApproveForm, RejectForm, RoleForm
+from marketplace.models import AuditAction, Organization, User
 from marketplace.models._time import utcnow
 from marketplace.services import audit, mail
 from marketplace.services import listings as listing_service
@@ -115,3 +118,79 @@ def outbox_message(message_id: str):
         text=redact_token_links(text.get_content()) if text else "",
         html=redact_token_links(html.get_content()) if html else "",
     )
+
+
+# -- administrators: staff accounts and the audit log ----------------------------------------
+
+STAFF_ROLES = ("staff", "admin")
+
+AUDIT_ACTION_NAMES = {
+    AuditAction.LISTING_APPROVED: _l("Listing approved"),
+    AuditAction.LISTING_REJECTED: _l("Listing rejected"),
+    AuditAction.ORGANIZATION_VERIFIED: _l("Organisation verified"),
+    AuditAction.ORGANIZATION_UNVERIFIED: _l("Organisation verification withdrawn"),
+    AuditAction.ISSUE_TEST_SENT: _l("E-magazine test sent"),
+    AuditAction.ISSUE_SCHEDULED: _l("E-magazine scheduled"),
+    AuditAction.ISSUE_UNSCHEDULED: _l("E-magazine back to draft"),
+    AuditAction.ISSUE_SENT: _l("E-magazine sending started"),
+    AuditAction.ISSUE_PAUSED: _l("E-magazine paused"),
+    AuditAction.ISSUE_RESUMED: _l("E-magazine resumed"),
+    AuditAction.EVENT_CREATED: _l("Event added"),
+    AuditAction.EVENT_UPDATED: _l("Event changed"),
+    AuditAction.EVENT_DELETED: _l("Event deleted"),
+    AuditAction.ROLE_CHANGED: _l("Role changed"),
+}
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@admin_required
+def people():
+    """Who is staff, and the one form that grants, revokes or promotes."""
+    form = RoleForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(
+            User.email == User.normalise_email(form.email.data)))
+        error = _role_change_error(user, form.role.data)
+        if error:
+            form.email.errors.append(error)
+        else:
+            before = user.role
+            user.role = form.role.data
+            audit.record(current_user, AuditAction.ROLE_CHANGED, user, email=user.email,
+                         before=before, after=user.role)
+            db.session.commit()
+            flash(_("%(email)s is now: %(role)s.", email=user.email,
+                    role=ROLES[user.role]), "success")
+            return redirect(url_for("staff.people"))
+    staff = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES))
+                               .order_by(User.role, User.email)).all()
+    return render_template("staff/people.html", form=form, staff=staff, roles=ROLES), \
+        400 if form.errors else 200
+
+
+def _role_change_error(user: User | None, role: str) -> str | None:
+    if user is None:
+        return _("No account has this e-mail address.")
+    if user.is_admin and role != "admin" and _admin_count() == 1:
+        # Nobody could then manage staff, read the outbox or send the E-magazine.
+        return _("This is the last administrator: promote someone else first.")
+    return None
+
+
+def _admin_count() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(User)
+                             .where(User.role == "admin"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    """The audit log, newest first, optionally of one action."""
+    action = request.args.get("action") or None
+    if action is not None and action not in set(AuditAction):
+        abort(400)
+    page = db.paginate(audit.entries(AuditAction(action) if action else None),
+                       page=request.args.get("page", 1, type=int), per_page=50,
+                       error_out=False)
+    return render_template("staff/audit.html", page=page, action=action,
+                           action_names=AUDIT_ACTION_NAMES)

@@ -132,6 +132,9 @@ MATRIX = [
      dict(anonymous=LOGIN, supplier=403, buyer=403, staff=403, admin=200)),
     ("GET", "/staff/outbox/nothing-here",
      dict(anonymous=LOGIN, supplier=403, staff=403, admin=404)),
+    ("GET", "/staff/people", dict(anonymous=LOGIN, supplier=403, staff=403, admin=200)),
+    ("POST", "/staff/people", dict(anonymous=LOGIN, buyer=403, staff=403, admin=400)),  # empty
+    ("GET", "/staff/audit", dict(anonymous=LOGIN, supplier=403, staff=403, admin=200)),
     ("GET", "/staff/emagazine/", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
     ("POST", "/staff/emagazine/new", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),
     ("GET", "/staff/emagazine/{issue}", dict(anonymous=LOGIN, supplier=403, staff=200)),

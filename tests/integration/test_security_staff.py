@@ -7,6 +7,7 @@ who did what.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,11 +15,19 @@ from flask import url_for
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import AuditAction, AuditEntry, Issue, IssueEdition, Subscriber
+from marketplace.models import (
+    AuditAction,
+    AuditEntry,
+    Event,
+    Issue,
+    IssueEdition,
+    Subscriber,
+    User,
+)
 from marketplace.models._time import utcnow
-from marketplace.services import mail
+from marketplace.services import audit, mail
 from marketplace.services.mail_redaction import PLACEHOLDER
-from tests.factories import UserFactory
+from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 
 @pytest.fixture
@@ -198,3 +207,173 @@ def test_a_refused_step_leaves_no_audit_entry(client, auth, admin, issue):
 def _entries() -> list[AuditEntry]:
     db.session.expire_all()
     return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+# -- moderation, verification and the calendar are audited --------------------------------
+
+def test_moderation_decisions_are_audited(client, auth, staff):
+    approved, rejected = SolutionFactory(pending=True), NeedFactory(pending=True)
+    auth.login(staff)
+    client.post(f"/staff/review/solution/{approved.id}",
+                data={"approve-note": "Fine.", "approve-submit": "y"})
+    client.post(f"/staff/review/need/{rejected.id}",
+                data={"reject-reason": "No budget given.", "reject-submit": "y"})
+    entries = _entries()
+    assert [(e.action, e.target_type, e.target_id, e.actor_id) for e in entries] == [
+        (AuditAction.LISTING_APPROVED, "solution", approved.id, staff.id),
+        (AuditAction.LISTING_REJECTED, "need", rejected.id, staff.id)]
+    assert entries[0].detail["note"] == "Fine."
+    assert entries[1].detail["reason"] == "No budget given."
+
+
+def test_verifications_are_audited(client, auth, staff):
+    org = OrganizationFactory(name="Yixing Water")
+    auth.login(staff)
+    client.post(f"/staff/organizations/{org.id}/verify")
+    client.post(f"/staff/organizations/{org.id}/unverify")
+    assert [(e.action, e.target_type, e.target_id, e.detail["name"]) for e in _entries()] == [
+        (AuditAction.ORGANIZATION_VERIFIED, "organization", org.id, "Yixing Water"),
+        (AuditAction.ORGANIZATION_UNVERIFIED, "organization", org.id, "Yixing Water")]
+
+
+def test_calendar_changes_are_audited(client, auth, staff):
+    auth.login(staff)
+    event = {"title": "Water forum", "kind": "forum", "base": "yixing",
+             "starts_on": "2099-05-10", "ends_on": "", "location": "", "url": "",
+             "description": ""}
+    assert client.post("/staff/events/new", data=event).status_code == 302
+    event_id = db.session.scalar(select(Event.id))
+    client.post(f"/staff/events/{event_id}/edit", data={**event, "title": "Waste forum"})
+    client.post(f"/staff/events/{event_id}/delete")
+    assert [(e.action, e.target_id, e.detail["title"]) for e in _entries()] == [
+        (AuditAction.EVENT_CREATED, event_id, "Water forum"),
+        (AuditAction.EVENT_UPDATED, event_id, "Waste forum"),
+        (AuditAction.EVENT_DELETED, event_id, "Waste forum")]
+
+
+# -- staff accounts --------------------------------------------------------------------------
+
+def _role_of(email: str) -> str:
+    db.session.expire_all()
+    return db.session.scalar(select(User.role).where(User.email == email))
+
+
+def test_admin_grants_promotes_and_revokes_staff(client, auth, admin):
+    user = UserFactory(email="newcomer@example.org")
+    auth.login(admin)
+    page = client.get("/staff/people").get_data(as_text=True)
+    assert "admin@example.org" in page and "newcomer@example.org" not in page
+
+    for role in ("staff", "admin", "supplier"):
+        response = client.post("/staff/people",
+                               data={"email": "Newcomer@Example.org", "role": role})
+        assert response.status_code == 302
+        assert _role_of("newcomer@example.org") == role
+
+    assert [(e.action, e.target_type, e.target_id, e.detail["before"], e.detail["after"])
+            for e in _entries()] == [
+        (AuditAction.ROLE_CHANGED, "user", user.id, "supplier", "staff"),
+        (AuditAction.ROLE_CHANGED, "user", user.id, "staff", "admin"),
+        (AuditAction.ROLE_CHANGED, "user", user.id, "admin", "supplier")]
+
+
+def test_the_last_admin_cannot_demote_themselves(client, auth, admin):
+    auth.login(admin)
+    response = client.post("/staff/people", data={"email": admin.email, "role": "staff"})
+    assert response.status_code == 400
+    assert "last administrator" in response.get_data(as_text=True)
+    assert _role_of(admin.email) == "admin"
+    # With a second administrator, stepping down is fine.
+    UserFactory(admin=True, email="second@example.org")
+    assert client.post("/staff/people",
+                       data={"email": admin.email, "role": "staff"}).status_code == 302
+    assert _role_of(admin.email) == "staff"
+
+
+def test_an_unknown_address_is_refused_and_kept(client, auth, admin):
+    auth.login(admin)
+    response = client.post("/staff/people", data={"email": "nobody@example.org",
+                                                  "role": "staff"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "No account has this e-mail address." in page
+    assert 'value="nobody@example.org"' in page
+    assert client.post("/staff/people", data={"email": "admin@example.org",
+                                              "role": "emperor"}).status_code == 400
+    assert _entries() == []
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/staff/people"), ("POST", "/staff/people"), ("GET", "/staff/audit")])
+def test_admin_pages_refuse_staff_and_anonymous(client, auth, staff, method, path):
+    target = UserFactory(email="target@example.org")
+    data = {"email": target.email, "role": "admin"}
+    assert "/login" in client.open(path, method=method, data=data).headers["Location"]
+    auth.login(staff)
+    assert client.open(path, method=method, data=data).status_code == 403
+    assert _role_of(target.email) == "supplier"
+
+
+def test_role_changes_need_the_csrf_token(app, client, auth, admin):
+    UserFactory(email="target@example.org")
+    auth.login(admin)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/staff/people", data={"email": "target@example.org",
+                                                      "role": "admin"})
+        assert response.status_code == 400
+        # The page's own token makes the same request work.
+        page = client.get("/staff/people").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        token = token or re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert client.post("/staff/people", data={
+            "email": "target@example.org", "role": "admin",
+            "csrf_token": token.group(1)}).status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert _role_of("target@example.org") == "admin"
+
+
+def test_staff_see_no_admin_links(client, auth, staff, admin):
+    auth.login(staff)
+    page = client.get("/staff/").get_data(as_text=True)
+    for path in ("/staff/outbox", "/staff/people", "/staff/audit"):
+        assert f'href="{path}"' not in page
+    auth.logout()
+    auth.login(admin)
+    page = client.get("/staff/").get_data(as_text=True)
+    for path in ("/staff/outbox", "/staff/people", "/staff/audit"):
+        assert f'href="{path}"' in page
+
+
+# -- the audit log page ----------------------------------------------------------------------
+
+def test_admin_reads_the_audit_log_newest_first_and_filtered(client, auth, staff, admin):
+    org = OrganizationFactory(name="Wuzhou Recycling")
+    auth.login(staff)
+    client.post(f"/staff/organizations/{org.id}/verify")
+    client.post(f"/staff/organizations/{org.id}/unverify")
+    auth.logout()
+    auth.login(admin)
+
+    page = client.get("/staff/audit").get_data(as_text=True).split("<tbody>")[1]
+    assert page.index("Organisation verification withdrawn") < page.index(
+        "Organisation verified")
+    assert "staff@example.org" in page and "Wuzhou Recycling" in page
+
+    only = client.get("/staff/audit?action=organization.verified").get_data(as_text=True)
+    assert "Organisation verified" in only.split("<tbody>")[1]
+    assert "Organisation verification withdrawn" not in only.split("<tbody>")[1]
+    assert client.get("/staff/audit?action=nonsense").status_code == 400
+
+
+def test_the_audit_log_is_paginated(client, auth, admin):
+    org = OrganizationFactory()
+    for _ in range(51):
+        audit.record(admin, AuditAction.ORGANIZATION_VERIFIED, org, name=org.name)
+    db.session.commit()
+    auth.login(admin)
+    first = client.get("/staff/audit").get_data(as_text=True)
+    second = client.get("/staff/audit?page=2").get_data(as_text=True)
+    assert first.count("<tr><td>") == 50 and second.count("<tr><td>") == 1
+    assert "page=2" in first
