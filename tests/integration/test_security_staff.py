@@ -14,6 +14,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
+from marketplace.demo import DemoWorld
 from marketplace.extensions import db
 from marketplace.models import (
     AuditAction,
@@ -377,3 +378,12 @@ def test_the_audit_log_is_paginated(client, auth, admin):
     second = client.get("/staff/audit?page=2").get_data(as_text=True)
     assert first.count("<tr><td>") == 50 and second.count("<tr><td>") == 1
     assert "page=2" in first
+
+
+def test_the_demo_world_has_an_admin_and_plain_staff(app):
+    world = DemoWorld()
+    world.organisations()
+    logins = dict(world.people()[:2])
+    roles = {u.email: u.role for u in db.session.new if isinstance(u, User)}
+    db.session.rollback()
+    assert roles[logins["staff"]] == "staff" and roles[logins["admin"]] == "admin"
