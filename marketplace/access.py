@@ -32,6 +32,20 @@ def staff_required(view):
     return wrapped
 
 
+def admin_required(view):
+    """Admins alone: they manage staff accounts, read the mail outbox (reset links) and send
+    the E-magazine to its audience.  Plain staff moderate and compose."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def organization_required(view):
     @wraps(view)
     @login_required

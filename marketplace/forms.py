@@ -343,6 +343,16 @@ class ActionForm(FlaskForm):
     submit = SubmitField()
 
 
+class RoleForm(FlaskForm):
+    """An administrator sets the role of an account: granting or revoking staff, or
+    promoting to administrator."""
+
+    email = EmailField(_l("E-mail of the account"),
+                       validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=list(constants.ROLES.items()))
+    submit = SubmitField(_l("Set role"))
+
+
 # -- organisations ------------------------------------------------------------------------
 
 

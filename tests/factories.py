@@ -54,6 +54,7 @@ class UserFactory(Base):
         buyer = factory.Trait(role="buyer",
                               organization=factory.SubFactory(OrganizationFactory, buyer=True))
         staff = factory.Trait(role="staff", organization=None)
+        admin = factory.Trait(role="admin", organization=None)
         unverified = factory.Trait(email_verified_at=None)
 
 

@@ -1,4 +1,12 @@
-"""Staff compose, preview, test, schedule and send E-magazine issues."""
+"""Staff compose, preview, test, schedule and send E-magazine issues.
+
+Who may do what (issue 9, item 11).  The steps that mail the whole audience are an
+administrator's: *schedule*, *send* and *resume*.  Any staff member composes drafts, chooses
+the audience, previews, sends a test to their own address, and may *pause* a send or
+*unschedule* an issue (stopping mail is always allowed).  A scheduled issue is frozen for
+plain staff, so what an administrator approved is what goes out: staff unschedule it to edit
+it, and an administrator schedules it again.  Every step is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.access import staff_required
+from marketplace.access import admin_required, staff_required
 from marketplace.constants import LANGUAGES
 from marketplace.extensions import db
 from marketplace.forms import (
@@ -35,13 +43,13 @@ from marketplace.forms import (
     SendNowForm,
     TestSendForm,
 )
-from marketplace.models import Issue, IssueEdition, IssueSection
-from marketplace.services import emagazine
+from marketplace.models import AuditAction, Issue, IssueEdition, IssueSection
+from marketplace.services import audit, emagazine
 from marketplace.services.mail import TransientMailError
 
 bp = Blueprint("emagazine_staff", __name__, url_prefix="/staff/emagazine")
 
-EDITABLE = ("draft", "scheduled")
+EDITABLE = ("draft", "scheduled")  # by admins; plain staff edit drafts only
 RESERVED_SLUGS = {"subscribe", "confirm", "feed-atom", "feed"}
 
 
@@ -49,10 +57,19 @@ def _issue(issue_id: int, *, editable: bool = False) -> Issue:
     issue = db.session.get(Issue, issue_id)
     if issue is None:
         abort(404)
-    if editable and issue.status not in EDITABLE:
-        flash(_("This issue is being sent or has been sent; it can no longer change."), "error")
+    if editable and issue.status not in _editable_statuses():
+        if issue.status == "scheduled":
+            flash(_("A scheduled issue changes only by an administrator. Move it back to "
+                    "draft to edit it; an administrator then schedules it again."), "error")
+        else:
+            flash(_("This issue is being sent or has been sent; it can no longer change."),
+                  "error")
         abort(redirect(url_for("emagazine_staff.edit", issue_id=issue.id)))
     return issue
+
+
+def _editable_statuses() -> tuple[str, ...]:
+    return EDITABLE if current_user.is_admin else ("draft",)
 
 
 def _to_issue(issue: Issue, anchor: str = ""):
@@ -113,7 +130,8 @@ def _edit_page(issue: Issue, status: int = 200, **forms):
                               for e in issue.editions},
         "section_forms": {s.id: SectionForm(obj=s, prefix=f"s{s.id}", formdata=None)
                           for e in issue.editions for s in e.sections},
-        "test_form": TestSendForm(formdata=None),
+        # Staff test on themselves; an admin may list other addresses.
+        "test_form": TestSendForm(data={"addresses": current_user.email}, formdata=None),
         "schedule_form": ScheduleForm(formdata=None),
         "send_form": SendNowForm(formdata=None),
         "action_form": ActionForm(formdata=None),
@@ -124,6 +142,7 @@ def _edit_page(issue: Issue, status: int = 200, **forms):
         else:
             page_forms[key] = form
     return render_template("emagazine_staff/edit.html", issue=issue,
+                           editable=issue.status in _editable_statuses(),
                            recipient_count=emagazine.segment_count(audience),
                            progress=emagazine.progress(issue),
                            overdue=emagazine.is_overdue(issue), languages=LANGUAGES,
@@ -257,59 +276,83 @@ def test_send(issue_id: int):
     form = TestSendForm()
     if not form.validate_on_submit():
         return _edit_page(issue, 400, test_form=form)
+    addresses = form.addresses.addresses
+    if not current_user.is_admin and {a.lower() for a in addresses} != {current_user.email}:
+        # Ten addresses a click is a small mass send: plain staff test on themselves.
+        form.addresses.errors.append(_("Send the test to your own address (%(email)s); an "
+                                       "administrator can send tests to others.",
+                                       email=current_user.email))
+        return _edit_page(issue, 403, test_form=form)
     try:
-        count = emagazine.test_send(issue, form.addresses.addresses, form.language.data)
+        count = emagazine.test_send(issue, addresses, form.language.data)
     except TransientMailError as error:
         flash(_("The mail server did not take the test: %(error)s", error=str(error)), "error")
         return _edit_page(issue, 502, test_form=form)
+    # No state changes with a test, so the entry is the transaction's only row.
+    audit.record(current_user, AuditAction.ISSUE_TEST_SENT, issue, to=addresses,
+                 language=form.language.data)
+    db.session.commit()
     flash(_("Test sent to %(count)d address(es), marked [TEST]. No delivery was recorded.",
             count=count), "success")
     return _to_issue(issue)
 
 
 @bp.post("/<int:issue_id>/schedule")
-@staff_required
+@admin_required  # a mass send, later
 def schedule(issue_id: int):
     issue = _issue(issue_id, editable=True)
     form = ScheduleForm()
     if not form.validate_on_submit():
         return _edit_page(issue, 400, schedule_form=form)
-    return _step(issue, lambda: emagazine.schedule(issue, form.when.data.replace(tzinfo=UTC)),
-                 _("Scheduled. It goes out at the chosen time."))
+    when = form.when.data.replace(tzinfo=UTC)
+    return _step(issue, lambda: emagazine.schedule(issue, when),
+                 _("Scheduled. It goes out at the chosen time."),
+                 AuditAction.ISSUE_SCHEDULED, when=when)
 
 
 @bp.post("/<int:issue_id>/send")
-@staff_required
+@admin_required  # a mass send, now
 def send(issue_id: int):
     issue = _issue(issue_id)
     form = SendNowForm()
     if not form.validate_on_submit():
         return _edit_page(issue, 400, send_form=form)
-    return _step(issue, lambda: emagazine.start(issue), _("Sending has started."))
+    return _step(issue, lambda: emagazine.start(issue), _("Sending has started."),
+                 AuditAction.ISSUE_SENT, recipients=emagazine.segment_count(issue.audience or {}))
 
 
 # The workflow's one-button steps: the service checks that the step fits the issue's state.
+# Resuming mails the rest of the audience, so it is an admin's; stopping is anyone's.
 STEPS = {
-    "unschedule": (emagazine.unschedule, _l("Back to draft.")),
-    "pause": (emagazine.pause, _l("Paused. Nothing more goes out until you resume.")),
-    "resume": (emagazine.resume, _l("Sending resumed.")),
+    "unschedule": (emagazine.unschedule, _l("Back to draft."), AuditAction.ISSUE_UNSCHEDULED,
+                   False),
+    "pause": (emagazine.pause, _l("Paused. Nothing more goes out until you resume."),
+              AuditAction.ISSUE_PAUSED, False),
+    "resume": (emagazine.resume, _l("Sending resumed."), AuditAction.ISSUE_RESUMED, True),
 }
 
 
 @bp.post("/<int:issue_id>/<any(unschedule, pause, resume):step>")
 @staff_required
 def step(issue_id: int, step: str):
+    action, message, audit_action, admin_only = STEPS[step]
+    if admin_only and not current_user.is_admin:
+        abort(403)
     issue = _issue(issue_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    action, message = STEPS[step]
-    return _step(issue, lambda: action(issue), message)
+    return _step(issue, lambda: action(issue), message, audit_action)
 
 
-def _step(issue: Issue, action, message: str):
+def _step(issue: Issue, action, message: str, audit_action: AuditAction, **detail):
+    """Run a workflow step with its audit entry: the service's commit writes both."""
+    edition = issue.edition("en")
+    audit.record(current_user, audit_action, issue, title=edition.title if edition else "",
+                 **detail)
     try:
         action()
     except emagazine.WorkflowError as error:
+        db.session.rollback()  # the step did not happen: neither does its entry
         flash(str(error), "error")
     else:
         flash(str(message), "success")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from marketplace.access import staff_required
 from marketplace.extensions import db
 from marketplace.forms import EVENT_KIND_NAMES, ActionForm, EventForm
-from marketplace.models import Event
+from marketplace.models import AuditAction, Event
 from marketplace.models._time import utcnow
+from marketplace.services import audit
 
 bp = Blueprint("events", __name__, url_prefix="/staff/events")
 
@@ -49,6 +51,8 @@ def new():
         event = Event()
         _apply(form, event)
         db.session.add(event)
+        db.session.flush()  # the entry names the event by id
+        audit.record(current_user, AuditAction.EVENT_CREATED, event, title=event.title)
         db.session.commit()
         flash(_("Event added: %(title)s", title=event.title), "success")
         return redirect(url_for("events.index"))
@@ -63,6 +67,7 @@ def edit(event_id: int):
     form = EventForm(obj=event)
     if form.validate_on_submit():
         _apply(form, event)
+        audit.record(current_user, AuditAction.EVENT_UPDATED, event, title=event.title)
         db.session.commit()
         flash(_("Event saved: %(title)s", title=event.title), "success")
         return redirect(url_for("events.index"))
@@ -77,6 +82,7 @@ def delete(event_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     title = event.title
+    audit.record(current_user, AuditAction.EVENT_DELETED, event, title=title)
     db.session.delete(event)
     db.session.commit()
     flash(_("Event deleted: %(title)s", title=title), "info")

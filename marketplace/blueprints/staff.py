@@ -1,19 +1,23 @@
-"""Staff pages: the moderation queue, organisation verification and the mail outbox."""
+"""Staff pages: the moderation queue and organisation verification; for administrators, the
+mail outbox, staff accounts and the audit log."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from marketplace.access import staff_required
+from marketplace.access import admin_required, staff_required
+from marketplace.constants import ROLES
 from marketplace.extensions import db
-from marketplace.forms import ActionForm, ApproveForm, RejectForm
-from marketplace.models import Organization
+from marketplace.forms import ActionForm, ApproveForm, RejectForm, RoleForm
+from marketplace.models import AuditAction, Organization, User
 from marketplace.models._time import utcnow
+from marketplace.services import audit, mail
 from marketplace.services import listings as listing_service
-from marketplace.services import mail
+from marketplace.services.mail_redaction import redact_token_links
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -36,10 +40,15 @@ def review(kind: str, listing_id: int):
     if request.method == "POST" and form.validate_on_submit():
         try:
             if form is approve_form:
-                listing_service.approve(listing, current_user, (form.note.data or "").strip())
+                note = (form.note.data or "").strip()
+                listing_service.approve(listing, current_user, note)
+                audit.record(current_user, AuditAction.LISTING_APPROVED, listing,
+                             title=listing.title, note=note)
                 message = _("Approved and published: %(title)s", title=listing.title)
             else:
                 listing_service.reject(listing, current_user, form.reason.data)
+                audit.record(current_user, AuditAction.LISTING_REJECTED, listing,
+                             title=listing.title, reason=listing.review_note)
                 message = _("Rejected; the owner sees your reason: %(title)s", title=listing.title)
         except listing_service.TransitionError as error:
             flash(str(error), "error")
@@ -76,24 +85,28 @@ def verify_organization(org_id: int, action: str):
         abort(400)
     if action == "verify":
         org.verified_at, org.verified_by = utcnow(), current_user
+        audit.record(current_user, AuditAction.ORGANIZATION_VERIFIED, org, name=org.name)
         flash(_("%(name)s is now verified.", name=org.name), "success")
     else:
         org.verified_at, org.verified_by = None, None
+        audit.record(current_user, AuditAction.ORGANIZATION_UNVERIFIED, org, name=org.name)
         flash(_("%(name)s is no longer marked verified.", name=org.name), "info")
     db.session.commit()
     return redirect(request.referrer or url_for("staff.organizations"))
 
 
 @bp.get("/outbox")
-@staff_required
+@admin_required  # reset links are credentials: not every staff member may read them
 def outbox():
     return render_template("staff/outbox.html", messages=mail.outbox_messages(),
                            transport=mail.current_transport())
 
 
 @bp.get("/outbox/<message_id>")
-@staff_required
+@admin_required
 def outbox_message(message_id: str):
+    """One message, both parts, with reset and verification tokens redacted.  There is
+    deliberately no raw .eml view: it would show the tokens."""
     try:
         message = mail.read_outbox_message(message_id)
     except FileNotFoundError:
@@ -102,5 +115,82 @@ def outbox_message(message_id: str):
     html = message.get_body(preferencelist=("html",))
     return render_template(
         "staff/outbox_message.html", message=message, message_id=message_id,
-        text=text.get_content() if text else "", html=html.get_content() if html else "",
+        text=redact_token_links(text.get_content()) if text else "",
+        html=redact_token_links(html.get_content()) if html else "",
     )
+
+
+# -- administrators: staff accounts and the audit log ----------------------------------------
+
+STAFF_ROLES = ("staff", "admin")
+
+AUDIT_ACTION_NAMES = {
+    AuditAction.LISTING_APPROVED: _l("Listing approved"),
+    AuditAction.LISTING_REJECTED: _l("Listing rejected"),
+    AuditAction.ORGANIZATION_VERIFIED: _l("Organisation verified"),
+    AuditAction.ORGANIZATION_UNVERIFIED: _l("Organisation verification withdrawn"),
+    AuditAction.ISSUE_TEST_SENT: _l("E-magazine test sent"),
+    AuditAction.ISSUE_SCHEDULED: _l("E-magazine scheduled"),
+    AuditAction.ISSUE_UNSCHEDULED: _l("E-magazine back to draft"),
+    AuditAction.ISSUE_SENT: _l("E-magazine sending started"),
+    AuditAction.ISSUE_PAUSED: _l("E-magazine paused"),
+    AuditAction.ISSUE_RESUMED: _l("E-magazine resumed"),
+    AuditAction.EVENT_CREATED: _l("Event added"),
+    AuditAction.EVENT_UPDATED: _l("Event changed"),
+    AuditAction.EVENT_DELETED: _l("Event deleted"),
+    AuditAction.ROLE_CHANGED: _l("Role changed"),
+}
+
+
+@bp.route("/people", methods=["GET", "POST"])
+@admin_required
+def people():
+    """Who is staff, and the one form that grants, revokes or promotes."""
+    form = RoleForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(
+            User.email == User.normalise_email(form.email.data)))
+        error = _role_change_error(user, form.role.data)
+        if error:
+            form.email.errors.append(error)
+        else:
+            before = user.role
+            user.role = form.role.data
+            audit.record(current_user, AuditAction.ROLE_CHANGED, user, email=user.email,
+                         before=before, after=user.role)
+            db.session.commit()
+            flash(_("%(email)s is now: %(role)s.", email=user.email,
+                    role=ROLES[user.role]), "success")
+            return redirect(url_for("staff.people"))
+    staff = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES))
+                               .order_by(User.role, User.email)).all()
+    return render_template("staff/people.html", form=form, staff=staff, roles=ROLES), \
+        400 if form.errors else 200
+
+
+def _role_change_error(user: User | None, role: str) -> str | None:
+    if user is None:
+        return _("No account has this e-mail address.")
+    if user.is_admin and role != "admin" and _admin_count() == 1:
+        # Nobody could then manage staff, read the outbox or send the E-magazine.
+        return _("This is the last administrator: promote someone else first.")
+    return None
+
+
+def _admin_count() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(User)
+                             .where(User.role == "admin"))
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    """The audit log, newest first, optionally of one action."""
+    action = request.args.get("action") or None
+    if action is not None and action not in set(AuditAction):
+        abort(400)
+    page = db.paginate(audit.entries(AuditAction(action) if action else None),
+                       page=request.args.get("page", 1, type=int), per_page=50,
+                       error_out=False)
+    return render_template("staff/audit.html", page=page, action=action,
+                           action_names=AUDIT_ACTION_NAMES)

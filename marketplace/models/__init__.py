@@ -1,5 +1,6 @@
 """The domain model: one module per domain, all on one declarative base."""
 
+from marketplace.models.audit import AuditAction, AuditEntry
 from marketplace.models.emagazine import (
     Event,
     Issue,
@@ -24,6 +25,8 @@ from marketplace.models.search import EmbeddingCache, Match, SavedSearch
 from marketplace.models.users import User
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
     "Event",
     "Issue",
     "IssueDelivery",

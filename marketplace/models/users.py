@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
         return self.role in ("staff", "admin")
 
     @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
     def is_supplier(self) -> bool:
         return self.role == "supplier"
 

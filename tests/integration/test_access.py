@@ -23,6 +23,7 @@ def world():
     buyer = UserFactory(buyer=True, email="owner-buyer@example.org")
     other_buyer = UserFactory(buyer=True, email="other-buyer@example.org")
     staff = UserFactory(staff=True, email="staff@example.org")
+    admin = UserFactory(admin=True, email="admin@example.org")
     published_solution = SolutionFactory(organization=supplier.organization, published=True)
     published_need = NeedFactory(organization=buyer.organization, published=True)
     match = Match(need=published_need, solution=published_solution, score=1.0, reasons=[])
@@ -31,7 +32,8 @@ def world():
     return {
         "match": match,
         "users": {"anonymous": None, "supplier": supplier, "other_supplier": other_supplier,
-                  "buyer": buyer, "other_buyer": other_buyer, "staff": staff},
+                  "buyer": buyer, "other_buyer": other_buyer, "staff": staff,
+                  "admin": admin},
         "draft_solution": SolutionFactory(organization=supplier.organization),
         "published_solution": published_solution,
         "pending_solution": SolutionFactory(organization=supplier.organization, pending=True),
@@ -125,8 +127,14 @@ MATRIX = [
     ("POST", "/staff/organizations/{org}/verify",
      dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
     ("POST", "/staff/organizations/{org}/unverify", dict(anonymous=LOGIN, supplier=403, staff=302)),
-    ("GET", "/staff/outbox", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
-    ("GET", "/staff/outbox/nothing-here", dict(anonymous=LOGIN, supplier=403, staff=404)),
+    # The outbox holds reset links: admins alone (issue 9, item 11).
+    ("GET", "/staff/outbox",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=403, admin=200)),
+    ("GET", "/staff/outbox/nothing-here",
+     dict(anonymous=LOGIN, supplier=403, staff=403, admin=404)),
+    ("GET", "/staff/people", dict(anonymous=LOGIN, supplier=403, staff=403, admin=200)),
+    ("POST", "/staff/people", dict(anonymous=LOGIN, buyer=403, staff=403, admin=400)),  # empty
+    ("GET", "/staff/audit", dict(anonymous=LOGIN, supplier=403, staff=403, admin=200)),
     ("GET", "/staff/emagazine/", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
     ("POST", "/staff/emagazine/new", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),
     ("GET", "/staff/emagazine/{issue}", dict(anonymous=LOGIN, supplier=403, staff=200)),
@@ -145,13 +153,16 @@ MATRIX = [
      dict(anonymous=LOGIN, supplier=403, staff=302)),
     ("GET", "/staff/emagazine/{issue}/preview", dict(anonymous=LOGIN, supplier=403, staff=200)),
     ("POST", "/staff/emagazine/{issue}/test", dict(anonymous=LOGIN, buyer=403, staff=400)),
+    # Mass sends are an administrator's (issue 9, item 11).
     ("POST", "/staff/emagazine/{issue}/schedule", dict(anonymous=LOGIN, supplier=403,
-                                                        staff=400)),
+                                                        staff=403, admin=400)),
     ("POST", "/staff/emagazine/{issue}/unschedule", dict(anonymous=LOGIN, supplier=403,
                                                           staff=302)),
-    ("POST", "/staff/emagazine/{issue}/send", dict(anonymous=LOGIN, supplier=403, staff=400)),
+    ("POST", "/staff/emagazine/{issue}/send",
+     dict(anonymous=LOGIN, supplier=403, staff=403, admin=400)),
     ("POST", "/staff/emagazine/{issue}/pause", dict(anonymous=LOGIN, supplier=403, staff=302)),
-    ("POST", "/staff/emagazine/{issue}/resume", dict(anonymous=LOGIN, buyer=403, staff=302)),
+    ("POST", "/staff/emagazine/{issue}/resume",
+     dict(anonymous=LOGIN, buyer=403, staff=403, admin=302)),
     ("GET", "/staff/emagazine/{issue}/progress", dict(anonymous=LOGIN, supplier=403,
                                                        staff=200)),
     ("POST", "/verify/resend", dict(anonymous=LOGIN, supplier=302)),

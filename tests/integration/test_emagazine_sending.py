@@ -210,9 +210,9 @@ def test_automatic_sections_are_filled_from_the_marketplace(app, issue):
 
 # -- the staff pages --------------------------------------------------------------------------
 
-def test_staff_compose_preview_test_and_send(app, client, auth, outbox):
+def test_staff_compose_preview_test_and_an_admin_sends(app, client, auth, outbox):
     _subscriber("reader@example.org", "zh")
-    auth.login(UserFactory(staff=True))
+    auth.login(UserFactory(staff=True, email="editor@example.org"))
 
     response = client.post("/staff/emagazine/new", data={"title_en": "December issue",
                                                          "title_zh": "十二月刊"})
@@ -234,7 +234,12 @@ def test_staff_compose_preview_test_and_send(app, client, auth, outbox):
     client.post(f"/staff/emagazine/{issue.id}/test",
                 data={"addresses": "editor@example.org", "language": "en"})
     assert outbox.last()["Subject"] == "[TEST] December issue"
+    # Sending to the audience is an administrator's (issue 9, item 11).
+    assert client.post(f"/staff/emagazine/{issue.id}/send",
+                       data={"confirm": "y"}).status_code == 403
 
+    auth.logout()
+    auth.login(UserFactory(admin=True))
     refused = client.post(f"/staff/emagazine/{issue.id}/send", data={})
     assert refused.status_code == 400 and "Tick the box" in refused.get_data(as_text=True)
     client.post(f"/staff/emagazine/{issue.id}/send", data={"confirm": "y"})
@@ -246,7 +251,7 @@ def test_staff_compose_preview_test_and_send(app, client, auth, outbox):
 
 
 def test_bad_input_is_refused_and_kept(app, client, auth, issue):
-    auth.login(UserFactory(staff=True))
+    auth.login(UserFactory(admin=True))
     response = client.post(f"/staff/emagazine/{issue.id}/test",
                            data={"addresses": "editor@example.org\nnot-an-address",
                                  "language": "en"})
@@ -273,7 +278,7 @@ def test_a_sent_issue_can_no_longer_change(app, client, auth, issue):
 
 
 def test_schedule_from_the_page(app, client, auth, issue):
-    auth.login(UserFactory(staff=True))
+    auth.login(UserFactory(admin=True))
     when = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     client.post(f"/staff/emagazine/{issue.id}/schedule", data={"when": when})
     db.session.refresh(issue)

@@ -26,11 +26,11 @@ def test_email_comes_in_the_readers_language(app):
     assert "确认" in message["Subject"]
 
 
-def test_outbox_is_listed_for_staff(app, client, auth, outbox):
+def test_outbox_is_listed_for_admins(app, client, auth, outbox):
     user = UserFactory()
     with app.test_request_context():
         mail.send_email("reset_password", user.email, "en", user=user, link="http://x/y")
-    auth.login(UserFactory(staff=True))
+    auth.login(UserFactory(admin=True))  # staff get 403: test_security_staff
 
     listing = client.get("/staff/outbox").get_data(as_text=True)
     message_id = outbox.folder.glob("*.eml").__next__().stem

@@ -97,10 +97,11 @@ def _unsubscribe(client, email: str) -> None:
 
 @pytest.fixture
 def staff_client(app, client):
-    """A staff member's browser, beside ``client`` (the readers')."""
+    """An administrator's browser (they send the E-magazine), beside ``client`` (the
+    readers')."""
     app.test_client_class = IsolatedClient
     staff = app.test_client()
-    AuthActions(staff).login(UserFactory(staff=True))
+    AuthActions(staff).login(UserFactory(admin=True))
     return staff
 
 
