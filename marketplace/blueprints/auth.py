@@ -19,13 +19,9 @@ from marketplace.forms import (
 from marketplace.models import Organization
 from marketplace.services import accounts
 from marketplace.services.tokens import InvalidToken
+from marketplace.urls import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -98,7 +94,7 @@ def login():
             login_user(user, remember=form.remember.data)
             session["language"] = user.language
             flash(_("Signed in. Welcome back, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(url_for("listings.dashboard")))
+            return redirect(safe_next(request.args.get("next"), url_for("listings.dashboard")))
         form.password.errors.append(_("The e-mail or password is wrong."))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
