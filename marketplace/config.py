@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 EMBEDDED = "embedded"
 PRODUCTION = "production"
@@ -31,6 +32,7 @@ ENV_SETTINGS = (
     "MAIL_FROM",
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_BASE_URL",
+    "TRUSTED_HOSTS",
     "RETRY_BASE_SECONDS",
 )
 
@@ -57,6 +59,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
 
     instance = Path(instance_path)
     embedded = mode == EMBEDDED
+    public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     return {
         "MARKETPLACE_ENV": mode,
         "SECRET_KEY": environ.get("SECRET_KEY") or _embedded_secret_key(instance),
@@ -82,7 +85,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "EMAGAZINE_SCHEDULE_GRACE": 3600,
         # First delay of a retried job (doubling each time, at most 10 minutes).
         "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
-        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": public_base_url,
+        # Flask answers 400 to any other Host header (None: any host, for `make run`).
+        "TRUSTED_HOSTS": _trusted_hosts(environ.get("TRUSTED_HOSTS", ""), public_base_url,
+                                        embedded),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not embedded,
@@ -90,6 +96,18 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+
+
+def _trusted_hosts(listed: str, public_base_url: str, embedded: bool) -> list[str] | None:
+    """The ``TRUSTED_HOSTS`` comma list; by default, in production, the public host and
+    loopback (the container's healthcheck asks for localhost)."""
+    hosts = [host.strip() for host in listed.split(",") if host.strip()]
+    if hosts:
+        return hosts
+    if embedded:
+        return None
+    return list(dict.fromkeys([urlsplit(public_base_url).hostname or "localhost",
+                               "localhost", "127.0.0.1"]))
 
 
 def _database_url(url: str) -> str:

@@ -1,12 +1,15 @@
 """Friendly error pages; JSON problem details under /api/."""
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from marketplace.extensions import db
 
 
 def _respond(error: HTTPException):
+    if isinstance(error, SecurityError):
+        # A Host outside TRUSTED_HOSTS: Flask built no URL adapter, so no page can be drawn.
+        return error.description, error.code, {"Content-Type": "text/plain; charset=utf-8"}
     if request.path.startswith("/api/"):
         body = {"type": "about:blank", "title": error.name, "status": error.code,
                 "detail": error.description}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -52,7 +51,7 @@ def register(*, email: str, password: str, name: str, role: str, language: str,
 def send_verification_email(user: User) -> None:
     token = tokens.make_token(tokens.VERIFY_EMAIL, {"user": user.id, "email": user.email})
     mail.send_email("verify_email", user.email, user.language, user=user,
-                    link=url_for("auth.verify_email", token=token, _external=True))
+                    link=mail.external_url("auth.verify_email", token=token))
 
 
 def verify_email(token: str) -> User:
@@ -80,7 +79,7 @@ def send_password_reset_email(email: str) -> None:
         tokens.RESET_PASSWORD, {"user": user.id, "fp": _password_fingerprint(user)}
     )
     mail.send_email("reset_password", user.email, user.language, user=user,
-                    link=url_for("auth.reset_password", token=token, _external=True))
+                    link=mail.external_url("auth.reset_password", token=token))
 
 
 def user_for_reset_token(token: str) -> User:

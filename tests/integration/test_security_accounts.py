@@ -3,9 +3,14 @@ and transactional mail sent as jobs.  Each test failed on the code before its fi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from marketplace.config import load_settings
+from marketplace.services import mail
 from tests.factories import PASSWORD, UserFactory
+from tests.integration.test_accounts import NEW_ORG as NEW_ACCOUNT
 
 # ---------------------------------------------------------------------------------------------
 # Item 3: open redirects.  Browsers strip tab/CR/LF and read "\" as "/", so each of these
@@ -52,3 +57,62 @@ def test_same_site_paths_are_followed(client, target):
 
     assert login.headers["Location"] == target
     assert language.headers["Location"] == target
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 1: e-mail links come from PUBLIC_BASE_URL, never from the request's Host.
+EVIL = "http://evil.example"
+
+
+@pytest.fixture
+def any_host(app, monkeypatch):
+    """As in production: no SERVER_NAME, so Flask builds request URLs from the Host header
+    (the test app's SERVER_NAME would hide the bug)."""
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+
+
+def _links(message) -> list[str]:
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    return re.findall(r"https?://\S+", body)
+
+
+def test_password_reset_link_ignores_the_request_host(client, outbox, any_host):
+    UserFactory(email="me@example.org")
+
+    client.post("/password/forgot", data={"email": "me@example.org"}, base_url=EVIL)
+
+    links = _links(outbox.last())
+    assert links and all(link.startswith("http://localhost/") for link in links)
+
+
+def test_verification_link_ignores_the_request_host(client, outbox, any_host):
+    client.post("/register", data=NEW_ACCOUNT, base_url=EVIL)
+
+    links = _links(outbox.last())
+    assert links and all(link.startswith("http://localhost/") for link in links)
+
+
+def test_external_url_uses_the_public_base_url_inside_a_request(app, any_host):
+    with app.test_request_context("/", base_url=EVIL):
+        assert mail.external_url("public.home") == "http://localhost/"
+
+
+def test_unknown_hosts_are_refused_when_trusted_hosts_are_set(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", ["localhost"])
+
+    assert client.get("/", base_url=EVIL).status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_production_trusts_only_the_public_host_by_default(tmp_path):
+    environ = {"MARKETPLACE_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": "sqlite://",
+               "PUBLIC_BASE_URL": "https://est.example.org"}
+
+    default = load_settings(environ, str(tmp_path))["TRUSTED_HOSTS"]
+    listed = load_settings({**environ, "TRUSTED_HOSTS": "a.example, b.example"},
+                           str(tmp_path))["TRUSTED_HOSTS"]
+
+    # Loopback stays trusted for the container's own healthcheck.
+    assert default == ["est.example.org", "localhost", "127.0.0.1"]
+    assert listed == ["a.example", "b.example"]
+    assert load_settings({}, str(tmp_path))["TRUSTED_HOSTS"] is None
