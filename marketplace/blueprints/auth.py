@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -91,21 +91,45 @@ def login():
     if form.validate_on_submit():
         user = accounts.find_user_by_email(form.email.data)
         if user is not None and user.is_active and user.check_password(form.password.data):
-            login_user(user, remember=form.remember.data)
-            session["language"] = user.language
+            _start_session(user, remember=form.remember.data)
             flash(_("Signed in. Welcome back, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("listings.dashboard")))
         form.password.errors.append(_("The e-mail or password is wrong."))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 
+def _start_session(user, *, remember: bool = False) -> None:
+    # A new session: nothing set before sign-in (a planted CSRF secret, say) carries over.
+    session.clear()
+    login_user(user, remember=remember)
+    session["language"] = user.language
+
+
 @bp.post("/logout")
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
-        session.pop("language", None)
+        _end_every_session()
         flash(_("You are signed out."), "info")
     return redirect(url_for("public.home"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    if ActionForm().validate_on_submit():
+        _end_every_session()
+        flash(_("You are signed out on every device."), "info")
+        return redirect(url_for("auth.login"))
+    abort(400)
+
+
+def _end_every_session() -> None:
+    """Sign out here, and make every copy of this user's cookies worthless."""
+    if current_user.is_authenticated:
+        current_user.end_all_sessions()
+        db.session.commit()
+    logout_user()
+    session.pop("language", None)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -150,9 +174,10 @@ def account():
         return redirect(url_for("auth.account"))
     if password.submit.data and password.validate_on_submit():
         if current_user.check_password(password.current.data):
-            current_user.set_password(password.password.data)
+            current_user.set_password(password.password.data)  # ends every session...
             db.session.commit()
-            flash(_("Your password is changed."), "success")
+            _start_session(current_user._get_current_object())  # ...but this one
+            flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("auth.account"))
         password.current.errors.append(_("That is not your current password."))
     status = 400 if settings.errors or password.errors else 200

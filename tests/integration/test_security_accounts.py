@@ -4,10 +4,12 @@ and transactional mail sent as jobs.  Each test failed on the code before its fi
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from marketplace.config import load_settings
+from marketplace.extensions import db
 from marketplace.services import mail
 from tests.factories import PASSWORD, UserFactory
 from tests.integration.test_accounts import NEW_ORG as NEW_ACCOUNT
@@ -116,3 +118,144 @@ def test_production_trusts_only_the_public_host_by_default(tmp_path):
     assert default == ["est.example.org", "localhost", "127.0.0.1"]
     assert listed == ["a.example", "b.example"]
     assert load_settings({}, str(tmp_path))["TRUSTED_HOSTS"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 5: a copied session or remember cookie dies at logout and at a password change.
+def _login(client, email="me@example.org", password=PASSWORD, remember=False):
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    response = client.post("/login", data=data)
+    assert response.status_code == 302, "login failed"
+    return response
+
+
+def _signed_in(app, cookies: dict[str, str]) -> bool:
+    """Whether a fresh browser holding only these cookies is signed in."""
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other.get("/my").status_code == 200
+
+
+def _cookies(client, *names) -> dict[str, str]:
+    return {name: client.get_cookie(name).value for name in names if client.get_cookie(name)}
+
+
+def test_a_copied_session_cookie_dies_at_logout(app, client):
+    UserFactory(email="me@example.org")
+    _login(client)
+    copied = _cookies(client, "session")
+    assert _signed_in(app, copied)
+
+    client.post("/logout")
+
+    assert not _signed_in(app, copied)
+
+
+def test_a_copied_remember_cookie_dies_at_logout(app, client):
+    UserFactory(email="me@example.org")
+    _login(client, remember=True)
+    copied = _cookies(client, "remember_token")
+    assert _signed_in(app, copied)
+
+    client.post("/logout")
+
+    assert not _signed_in(app, copied)
+
+
+def test_the_remember_cookie_differs_per_login_and_is_lax_and_short_lived(client):
+    UserFactory(email="me@example.org")
+    first = _login(client, remember=True)
+    first_token = client.get_cookie("remember_token").value
+    client.post("/logout")
+    _login(client, remember=True)
+
+    header = next(h for h in first.headers.getlist("Set-Cookie")
+                  if h.startswith("remember_token="))
+    cookie = client.get_cookie("remember_token")
+    assert cookie.value != first_token
+    assert "SameSite=Lax" in header and "HttpOnly" in header
+    assert cookie.expires - datetime.now(UTC) < timedelta(days=31)
+
+
+def test_a_password_change_ends_every_other_session(app, client):
+    user = UserFactory(email="me@example.org")
+    other_device = app.test_client()
+    _login(other_device, remember=True)
+    copied = _cookies(other_device, "session", "remember_token")
+    _login(client)
+
+    response = client.post("/account", data={
+        "password-current": PASSWORD, "password-password": "new password 1",
+        "password-confirm": "new password 1", "password-submit": "Change"})
+
+    assert response.status_code == 302
+    assert client.get("/my").status_code == 200  # the device that changed it stays in
+    assert not _signed_in(app, copied)
+    assert not _signed_in(app, {"remember_token": copied["remember_token"]})
+    db.session.refresh(user)
+    assert user.check_password("new password 1")
+
+
+def test_a_password_reset_ends_every_session(app, client, outbox):
+    UserFactory(email="me@example.org")
+    _login(client, remember=True)
+    copied = _cookies(client, "session", "remember_token")
+    client.post("/logout")
+    client.post("/password/forgot", data={"email": "me@example.org"})
+
+    # Log in again elsewhere, then reset: that session ends too.
+    other_device = app.test_client()
+    _login(other_device)
+    elsewhere = _cookies(other_device, "session")
+    link = outbox.last_link("/password/reset/")
+    client.post(link, data={"password": "a brand new pw", "confirm": "a brand new pw"})
+
+    assert not _signed_in(app, copied)
+    assert not _signed_in(app, elsewhere)
+
+
+def test_sign_out_everywhere(app, client):
+    UserFactory(email="me@example.org")
+    other_device = app.test_client()
+    _login(other_device, remember=True)
+    copied = _cookies(other_device, "session", "remember_token")
+    _login(client)
+    assert "Sign out everywhere" in client.get("/account").get_data(as_text=True)
+
+    response = client.post("/account/sign-out-everywhere")
+
+    assert response.status_code == 302
+    assert not _signed_in(app, copied)
+    assert client.get("/my").status_code == 302
+
+
+def test_sign_out_everywhere_needs_a_post_a_csrf_token_and_a_login(app, client):
+    UserFactory(email="me@example.org")
+    assert client.post("/account/sign-out-everywhere").status_code == 302  # to the login
+    _login(client)
+    assert client.get("/account/sign-out-everywhere").status_code == 405
+    copied = _cookies(client, "session")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/account/sign-out-everywhere")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+    assert response.status_code == 400
+    assert _signed_in(app, copied)
+
+
+def test_login_starts_a_new_session(client):
+    UserFactory(email="me@example.org")
+    with client.session_transaction() as session:
+        session["csrf_token"] = "set-before-login"
+        session["planted"] = "by an attacker"
+
+    _login(client)
+
+    with client.session_transaction() as session:
+        assert session.get("csrf_token") != "set-before-login"
+        assert "planted" not in session
