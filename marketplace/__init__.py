@@ -26,12 +26,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from marketplace import cli, errors, i18n, outbox, templating
     from marketplace.blueprints import register_blueprints
-    from marketplace.extensions import csrf, db, login_manager, migrate
+    from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

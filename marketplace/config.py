@@ -61,6 +61,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
     instance = Path(instance_path)
     embedded = mode == EMBEDDED
     public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    redis_url = environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379")
     return {
         "MARKETPLACE_ENV": mode,
         "SECRET_KEY": environ.get("SECRET_KEY") or _embedded_secret_key(instance),
@@ -70,7 +71,17 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "SEARCH_BACKEND": environ.get("SEARCH_BACKEND", "local" if embedded else "elasticsearch"),
         "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
         # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
-        "REDIS_URL": environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379"),
+        "REDIS_URL": redis_url,
+        # Flask-Limiter: shared by every web process in production; per process when embedded.
+        "RATELIMIT_STORAGE_URI": f"{redis_url.rstrip('/')}/2" if redis_url else "memory://",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: limit per process
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # Failed sign-ins per account (the e-mail typed) and per client address...
+        "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+        "LOGIN_IP_RATE_LIMIT": "50 per 15 minutes",
+        # ...and reset or confirmation mails per address (or user) and per client address.
+        "MAIL_LINK_RATE_LIMIT": "3 per 15 minutes",
+        "MAIL_LINK_IP_RATE_LIMIT": "20 per hour",
         "MAIL_TRANSPORT": environ.get("MAIL_TRANSPORT", "outbox" if embedded else "smtp"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "SMTP_HOST": environ.get("SMTP_HOST", "127.0.0.1"),

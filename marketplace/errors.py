@@ -17,7 +17,7 @@ def _respond(error: HTTPException):
         response.status_code = error.code or 500
         response.mimetype = "application/problem+json"
         return response
-    has_page = error.code in (400, 403, 404, 500)
+    has_page = error.code in (400, 403, 404, 429, 500)
     template = f"errors/{error.code}.html" if has_page else "errors/generic.html"
     return render_template(template, error=error), error.code
 

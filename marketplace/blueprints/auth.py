@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -16,12 +27,58 @@ from marketplace.forms import (
     ResetPasswordForm,
     SettingsForm,
 )
-from marketplace.models import Organization
+from marketplace.models import Organization, User
 from marketplace.services import accounts
 from marketplace.services.tokens import InvalidToken
 from marketplace.urls import safe_next
 
 bp = Blueprint("auth", __name__)
+
+
+# -- throttling (Flask-Limiter; the limits are settings in config.py) ----------------------
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _too_many() -> str:
+    return _("Too many attempts. Please wait a few minutes, then try again.")
+
+
+def _by_address() -> str:
+    return "ip:" + get_remote_address()
+
+
+def _by_email_typed() -> str:
+    return "email:" + User.normalise_email(request.form.get("email", ""))
+
+
+def _by_user() -> str:
+    return f"user:{current_user.id}"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 400  # a wrong e-mail or password re-renders the form
+
+
+def _throttled(setting: str, key_func, **options):
+    return limiter.limit(_setting(setting), key_func=key_func, methods=["POST"],
+                         error_message=_too_many, **options)
+
+
+login_limits = (_throttled("LOGIN_RATE_LIMIT", _by_email_typed, deduct_when=_failed),
+                _throttled("LOGIN_IP_RATE_LIMIT", _by_address, deduct_when=_failed))
+forgot_limits = (_throttled("MAIL_LINK_RATE_LIMIT", _by_email_typed),
+                 _throttled("MAIL_LINK_IP_RATE_LIMIT", _by_address))
+resend_limits = (_throttled("MAIL_LINK_RATE_LIMIT", _by_user),
+                 _throttled("MAIL_LINK_IP_RATE_LIMIT", _by_address))
+
+
+def _limited(limits):
+    def decorate(view):
+        for limit in limits:
+            view = limit(view)
+        return view
+    return decorate
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -75,6 +132,7 @@ def verify_email(token: str):
 
 @bp.post("/verify/resend")
 @login_required
+@_limited(resend_limits)
 def resend_verification():
     if ActionForm().validate_on_submit() and not current_user.email_verified:
         accounts.send_verification_email(current_user)
@@ -84,6 +142,7 @@ def resend_verification():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@_limited(login_limits)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("listings.dashboard"))
@@ -133,6 +192,7 @@ def _end_every_session() -> None:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@_limited(forgot_limits)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -259,3 +259,90 @@ def test_login_starts_a_new_session(client):
     with client.session_transaction() as session:
         assert session.get("csrf_token") != "set-before-login"
         assert "planted" not in session
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 4: throttling sign-in and the mails anyone can trigger, per account and per address.
+def _wrong_login(client, email="me@example.org", ip="10.0.0.1"):
+    return client.post("/login", data={"email": email, "password": "wrong password"},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_login_is_throttled_per_account(app, client):
+    UserFactory(email="me@example.org")
+    UserFactory(email="colleague@example.org")
+    allowed = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for number in range(allowed):
+        # From changing addresses: the per-address limit must not be what stops them.
+        assert _wrong_login(client, ip=f"10.0.1.{number}").status_code == 400
+
+    right = client.post("/login", data={"email": "ME@example.org ", "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.0.2.1"})
+
+    assert right.status_code == 429
+    assert "Too many attempts" in right.get_data(as_text=True)
+    assert "Retry-After" in right.headers
+    assert client.get("/my").status_code == 302
+    # Another account is not locked by it.
+    assert _login(client, email="colleague@example.org").status_code == 302
+
+
+def test_login_is_throttled_per_address(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_IP_RATE_LIMIT", "3 per minute")
+    for number in range(3):
+        assert _wrong_login(client, email=f"guess{number}@example.org").status_code == 400
+
+    assert _wrong_login(client, email="another@example.org").status_code == 429
+    assert _wrong_login(client, email="another@example.org", ip="10.9.9.9").status_code == 400
+
+
+def test_successful_logins_do_not_use_up_the_limit(app, client):
+    UserFactory(email="me@example.org")
+    for _ in range(int(app.config["LOGIN_RATE_LIMIT"].split()[0]) + 2):
+        _login(client)
+        client.post("/logout")
+
+
+def test_password_reset_mails_are_throttled_per_address(app, client, outbox):
+    UserFactory(email="me@example.org")
+    allowed = int(app.config["MAIL_LINK_RATE_LIMIT"].split()[0])
+    for number in range(allowed):
+        response = client.post("/password/forgot", data={"email": "me@example.org"},
+                               environ_base={"REMOTE_ADDR": f"10.0.3.{number}"})
+        assert response.status_code == 302
+
+    refused = client.post("/password/forgot", data={"email": "Me@example.org"})
+
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+    assert len(outbox.messages()) == allowed
+
+
+def test_password_reset_mails_are_throttled_per_ip(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_LINK_IP_RATE_LIMIT", "2 per minute")
+    for number in range(2):
+        assert client.post("/password/forgot",
+                           data={"email": f"x{number}@example.org"}).status_code == 302
+
+    assert client.post("/password/forgot", data={"email": "y@example.org"}).status_code == 429
+
+
+def test_verification_mails_are_throttled_per_user(app, client, outbox):
+    UserFactory(email="me@example.org", unverified=True)
+    _login(client)
+    allowed = int(app.config["MAIL_LINK_RATE_LIMIT"].split()[0])
+    for number in range(allowed):
+        response = client.post("/verify/resend", environ_base={"REMOTE_ADDR": f"10.0.4.{number}"})
+        assert response.status_code == 302
+
+    assert client.post("/verify/resend").status_code == 429
+    assert len(outbox.messages()) == allowed
+
+
+def test_rate_limits_live_in_redis_database_2_in_production(tmp_path):
+    production = {"MARKETPLACE_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": "sqlite://",
+                  "REDIS_URL": "redis://redis:6379"}
+
+    assert load_settings(production, str(tmp_path))["RATELIMIT_STORAGE_URI"] == \
+        "redis://redis:6379/2"
+    assert load_settings({}, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "memory://"
