@@ -104,8 +104,8 @@ def register():
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            db.session.commit()
             accounts.send_verification_email(user)
+            db.session.commit()
             login_user(user)
             session["language"] = user.language
             flash(_("Welcome! We have sent a link to %(email)s to confirm your address.",
@@ -136,6 +136,7 @@ def verify_email(token: str):
 def resend_verification():
     if ActionForm().validate_on_submit() and not current_user.email_verified:
         accounts.send_verification_email(current_user)
+        db.session.commit()
         flash(_("A new confirmation link is on its way to %(email)s.",
                 email=current_user.email), "success")
     return redirect(url_for("listings.dashboard"))
@@ -197,6 +198,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         accounts.send_password_reset_email(form.email.data)
+        db.session.commit()
         # Same answer whether or not the account exists: no address fishing.
         flash(_("If an account exists for %(email)s, a reset link is on its way.",
                 email=form.email.data), "info")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from marketplace import events, outbox
 from marketplace.extensions import db
 from marketplace.models import Organization, User
 from marketplace.models._time import utcnow
 from marketplace.services import mail, tokens
+
+log = logging.getLogger(__name__)
 
 
 class RegistrationError(Exception):
@@ -48,10 +52,45 @@ def register(*, email: str, password: str, name: str, role: str, language: str,
     return user
 
 
+def queue_account_mail(name: str, user: User) -> None:
+    """Mail ``user`` after the commit, as a job: an SMTP hiccup is retried there instead of
+    failing the request (and the commit it follows)."""
+    outbox.emit(events.ACCOUNT_MAIL, {"mail": name, "user": user.id})
+
+
 def send_verification_email(user: User) -> None:
+    queue_account_mail("verify_email", user)
+
+
+def send_account_mail(name: str, user_id: int) -> None:
+    """The ``accounts.send_mail`` job.  Links are made now, from the user as they are: a
+    reset link sent late still dies with the password it was made for."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    links = _MAIL_LINKS[name](user)
+    if links is None:  # nothing to send any more (already confirmed, deactivated)
+        return
+    try:
+        mail.send_email(name, user.email, user.language, user=user, **links)
+    except mail.PermanentMailError as error:  # the address bounced: retrying cannot help
+        log.warning("account mail %s to user %s bounced: %s", name, user_id, error)
+
+
+def _verification_links(user: User) -> dict | None:
+    if user.email_verified:
+        return None
     token = tokens.make_token(tokens.VERIFY_EMAIL, {"user": user.id, "email": user.email})
-    mail.send_email("verify_email", user.email, user.language, user=user,
-                    link=mail.external_url("auth.verify_email", token=token))
+    return {"link": mail.external_url("auth.verify_email", token=token)}
+
+
+def _reset_links(user: User) -> dict | None:
+    if not user.is_active:
+        return None
+    token = tokens.make_token(
+        tokens.RESET_PASSWORD, {"user": user.id, "fp": _password_fingerprint(user)}
+    )
+    return {"link": mail.external_url("auth.reset_password", token=token)}
 
 
 def verify_email(token: str) -> User:
@@ -71,15 +110,11 @@ def _password_fingerprint(user: User) -> str:
 
 
 def send_password_reset_email(email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way to the caller."""
+    """Queue a reset link if the account exists; say nothing either way to the caller."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    token = tokens.make_token(
-        tokens.RESET_PASSWORD, {"user": user.id, "fp": _password_fingerprint(user)}
-    )
-    mail.send_email("reset_password", user.email, user.language, user=user,
-                    link=mail.external_url("auth.reset_password", token=token))
+    queue_account_mail("reset_password", user)
 
 
 def user_for_reset_token(token: str) -> User:
@@ -89,6 +124,9 @@ def user_for_reset_token(token: str) -> User:
     if user is None or data["fp"] != _password_fingerprint(user):
         raise tokens.InvalidToken("invalid")
     return user
+
+
+_MAIL_LINKS = {"verify_email": _verification_links, "reset_password": _reset_links}
 
 
 def reset_password(token: str, new_password: str) -> User:

@@ -7,12 +7,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from marketplace import events
 from marketplace.config import load_settings
 from marketplace.extensions import db
+from marketplace.models import OutboxEvent
 from marketplace.services import mail
+from marketplace.services.accounts import find_user_by_email
 from tests.factories import PASSWORD, UserFactory
 from tests.integration.test_accounts import NEW_ORG as NEW_ACCOUNT
+from tests.support.smtp_sink import SmtpSink
 
 # ---------------------------------------------------------------------------------------------
 # Item 3: open redirects.  Browsers strip tab/CR/LF and read "\" as "/", so each of these
@@ -346,3 +351,53 @@ def test_rate_limits_live_in_redis_database_2_in_production(tmp_path):
     assert load_settings(production, str(tmp_path))["RATELIMIT_STORAGE_URI"] == \
         "redis://redis:6379/2"
     assert load_settings({}, str(tmp_path))["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 13: account mail goes out as a job after the commit, retried like the digests.
+@pytest.fixture
+def smtp(app, monkeypatch):
+    sink = SmtpSink().start()
+    monkeypatch.setitem(app.config, "MAIL_TRANSPORT", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", sink.port)
+    monkeypatch.setitem(app.config, "RETRY_BASE_SECONDS", 1)
+    yield sink
+    sink.stop()
+
+
+def test_registration_answers_even_when_smtp_says_try_later(client, smtp):
+    smtp.reply_with("a.nguyen@danang.example", "451 4.3.0 try again later", times=1)
+
+    response = client.post("/register", data=NEW_ACCOUNT)
+
+    assert response.status_code == 302
+    assert find_user_by_email(NEW_ACCOUNT["email"]) is not None
+    assert smtp.wait_for(1, timeout=10), "the verification mail was not retried"
+    assert "Confirm your e-mail" in smtp.messages()[0]["Subject"]
+
+
+def test_password_reset_answers_even_when_smtp_says_try_later(client, smtp):
+    UserFactory(email="me@example.org")
+    smtp.reply_with("me@example.org", "421 4.7.0 too busy", times=1)
+
+    response = client.post("/password/forgot", data={"email": "me@example.org"})
+
+    assert response.status_code == 302
+    assert smtp.wait_for(1, timeout=10), "the reset mail was not retried"
+    assert "/password/reset/" in smtp.messages()[0].get_body(("plain",)).get_content()
+
+
+def test_account_mail_is_an_outbox_event_carrying_ids_only(client):
+    client.post("/register", data=NEW_ACCOUNT)
+
+    user = find_user_by_email(NEW_ACCOUNT["email"])
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == events.ACCOUNT_MAIL))
+    assert event.payload == {"mail": "verify_email", "user": user.id}
+    assert event.sent_at is not None
+
+
+def test_a_refused_registration_writes_no_mail_event(client):
+    client.post("/register", data={**NEW_ACCOUNT, "join_code": "no-such-code", "org_name": ""})
+
+    assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
