@@ -67,6 +67,7 @@ def _throttled(setting: str, key_func, **options):
 
 login_limits = (_throttled("LOGIN_RATE_LIMIT", _by_email_typed, deduct_when=_failed),
                 _throttled("LOGIN_IP_RATE_LIMIT", _by_address, deduct_when=_failed))
+# Reset links, and the registrations that mail an address's owner.
 forgot_limits = (_throttled("MAIL_LINK_RATE_LIMIT", _by_email_typed),
                  _throttled("MAIL_LINK_IP_RATE_LIMIT", _by_address))
 resend_limits = (_throttled("MAIL_LINK_RATE_LIMIT", _by_user),
@@ -82,6 +83,7 @@ def _limited(limits):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@_limited(forgot_limits)  # a taken address mails its owner: no mail bombing through here
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("listings.dashboard"))
@@ -95,7 +97,7 @@ def register():
                 base=form.org_base.data or None,
             )
         try:
-            user = accounts.register(
+            accounts.register(
                 email=form.email.data, password=form.password.data, name=form.name.data,
                 role=form.role.data, language=form.language.data,
                 organization=organization, join_code=form.join_code.data or "",
@@ -104,13 +106,13 @@ def register():
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            accounts.send_verification_email(user)
             db.session.commit()
-            login_user(user)
-            session["language"] = user.language
-            flash(_("Welcome! We have sent a link to %(email)s to confirm your address.",
-                    email=user.email), "success")
-            return redirect(url_for("listings.dashboard"))
+            # The same answer whether the address was new or taken (its owner gets a mail
+            # instead): nobody learns from it which addresses have accounts.
+            flash(_("Thank you. We have sent a message to %(email)s: open the link in it to "
+                    "confirm your address, then sign in.",
+                    email=User.normalise_email(form.email.data)), "success")
+            return redirect(url_for("auth.login"))
     elif form.is_submitted():
         flash(_("Please correct the marked fields."), "error")
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
@@ -149,8 +151,8 @@ def login():
         return redirect(url_for("listings.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(form.email.data)
-        if user is not None and user.is_active and user.check_password(form.password.data):
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
             _start_session(user, remember=form.remember.data)
             flash(_("Signed in. Welcome back, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), url_for("listings.dashboard")))

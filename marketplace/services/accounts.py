@@ -12,6 +12,7 @@ from marketplace import events, outbox
 from marketplace.extensions import db
 from marketplace.models import Organization, User
 from marketplace.models._time import utcnow
+from marketplace.models.users import spend_password_check
 from marketplace.services import mail, tokens
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,30 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def register(*, email: str, password: str, name: str, role: str, language: str,
-             organization: Organization | None = None, join_code: str = "") -> User:
-    """Create a user that either joins an organisation by its code or brings a new one."""
-    if find_user_by_email(email):
-        raise RegistrationError("email", _l("An account with this e-mail already exists."))
+             organization: Organization | None = None, join_code: str = "") -> User | None:
+    """Create a user that either joins an organisation by its code or brings a new one, and
+    queue the mail that confirms the address.
+
+    An address that already has an account gets no second one and no error either (that would
+    tell anyone which addresses are registered): its owner is mailed instead, and this returns
+    None after the same work, so the caller answers exactly as for a new account.
+    """
+    organization = _organization_to_join(organization, join_code)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        spend_password_check(password, hash_it=True)  # as slow as creating the account
+        queue_account_mail("account_exists", existing)
+        return None
+    user = User(email=User.normalise_email(email), name=name.strip(), role=role,
+                language=language, organization=organization)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    send_verification_email(user)
+    return user
+
+
+def _organization_to_join(organization: Organization | None, join_code: str) -> Organization:
     if join_code:
         organization = db.session.scalar(
             select(Organization).where(Organization.join_code == join_code.strip())
@@ -44,12 +65,17 @@ def register(*, email: str, password: str, name: str, role: str, language: str,
             raise RegistrationError("join_code", _l("No organisation has this code."))
     if organization is None:
         raise RegistrationError("org_name", _l("Give your organisation's details or a join code."))
-    user = User(email=User.normalise_email(email), name=name.strip(), role=role,
-                language=language, organization=organization)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return organization
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password.  Every failure costs one argon2 check,
+    so the time taken does not tell unknown or deactivated addresses from known ones."""
+    user = find_user_by_email(email)
+    if user is None:
+        spend_password_check(password)
+        return None
+    return user if user.check_password(password) and user.is_active else None
 
 
 def queue_account_mail(name: str, user: User) -> None:
@@ -82,6 +108,14 @@ def _verification_links(user: User) -> dict | None:
         return None
     token = tokens.make_token(tokens.VERIFY_EMAIL, {"user": user.id, "email": user.email})
     return {"link": mail.external_url("auth.verify_email", token=token)}
+
+
+def _account_exists_links(user: User) -> dict | None:
+    if not user.is_active:
+        return None
+    # Plain pages, no token: anyone can make this mail go out.
+    return {"login_link": mail.external_url("auth.login"),
+            "forgot_link": mail.external_url("auth.forgot_password")}
 
 
 def _reset_links(user: User) -> dict | None:
@@ -126,7 +160,8 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-_MAIL_LINKS = {"verify_email": _verification_links, "reset_password": _reset_links}
+_MAIL_LINKS = {"verify_email": _verification_links, "reset_password": _reset_links,
+               "account_exists": _account_exists_links}
 
 
 def reset_password(token: str, new_password: str) -> User:

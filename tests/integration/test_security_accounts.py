@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from marketplace import events
 from marketplace.config import load_settings
 from marketplace.extensions import db
-from marketplace.models import OutboxEvent
+from marketplace.models import OutboxEvent, User
 from marketplace.services import mail
 from marketplace.services.accounts import find_user_by_email
 from tests.factories import PASSWORD, UserFactory
@@ -401,3 +401,98 @@ def test_a_refused_registration_writes_no_mail_event(client):
     client.post("/register", data={**NEW_ACCOUNT, "join_code": "no-such-code", "org_name": ""})
 
     assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 12: nobody can tell from the answers whether an address has an account.
+def _flashes(client) -> list:
+    with client.session_transaction() as session:
+        return session.get("_flashes", [])
+
+
+def test_registering_a_taken_address_answers_like_a_new_one(app, client, outbox):
+    owner = UserFactory(email="taken@example.org", name="Owner")
+    fresh = app.test_client()
+
+    taken = client.post("/register", data={**NEW_ACCOUNT, "email": "TAKEN@example.org"})
+    new = fresh.post("/register", data={**NEW_ACCOUNT, "email": "new@example.org"})
+
+    assert (taken.status_code, taken.headers["Location"]) == \
+        (new.status_code, new.headers["Location"])
+    assert [text.replace("taken@", "new@") for _, text in _flashes(client)] == \
+        [text for _, text in _flashes(fresh)]
+    assert client.get("/my").status_code == fresh.get("/my").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(User)) == 2
+    db.session.refresh(owner)
+    assert owner.name == "Owner" and owner.check_password(PASSWORD)
+    mails = {message["To"]: message for message in outbox.messages()}
+    assert "Confirm your e-mail" in mails["new@example.org"]["Subject"]
+    warning = mails["taken@example.org"]
+    assert "tried to register" in warning["Subject"]
+    body = warning.get_body(("plain",)).get_content()
+    assert "http://localhost/login" in body and "http://localhost/password/forgot" in body
+    assert "/verify/" not in body and "/password/reset/" not in body
+
+
+def test_a_taken_address_with_a_wrong_join_code_answers_like_a_new_one(client):
+    UserFactory(email="taken@example.org")
+    data = {**NEW_ACCOUNT, "join_code": "no-such-code", "org_name": ""}
+
+    taken = client.post("/register", data={**data, "email": "taken@example.org"})
+    new = client.post("/register", data={**data, "email": "new@example.org"})
+
+    assert taken.status_code == new.status_code == 400
+    assert "No organisation has this code." in taken.get_data(as_text=True)
+    assert "already exists" not in taken.get_data(as_text=True)
+
+
+class _CountingHasher:
+    """Counts the slow argon2 calls: equal counts mean equal time."""
+
+    def __init__(self, hasher):
+        self.hasher, self.calls = hasher, 0
+
+    def hash(self, *args):
+        self.calls += 1
+        return self.hasher.hash(*args)
+
+    def verify(self, *args):
+        self.calls += 1
+        return self.hasher.verify(*args)
+
+
+@pytest.fixture
+def argon2_calls(monkeypatch):
+    from marketplace.models import users
+
+    counter = _CountingHasher(users._hasher)
+    monkeypatch.setattr(users, "_hasher", counter)
+    return counter
+
+
+def _calls_for(counter, action) -> int:
+    before = counter.calls
+    action()
+    return counter.calls - before
+
+
+def test_failed_logins_cost_the_same_for_unknown_known_and_deactivated_accounts(
+        client, argon2_calls):
+    UserFactory(email="me@example.org")
+    UserFactory(email="gone@example.org", is_active_account=False)
+
+    costs = {email: _calls_for(argon2_calls, lambda e=email: _wrong_login(client, email=e))
+             for email in ("me@example.org", "nobody@example.org", "gone@example.org")}
+
+    assert set(costs.values()) == {1}, costs
+
+
+def test_registering_a_taken_address_costs_a_password_hash_too(client, argon2_calls):
+    UserFactory(email="taken@example.org")
+
+    taken = _calls_for(argon2_calls, lambda: client.post(
+        "/register", data={**NEW_ACCOUNT, "email": "taken@example.org"}))
+    new = _calls_for(argon2_calls, lambda: client.post(
+        "/register", data={**NEW_ACCOUNT, "email": "new@example.org"}))
+
+    assert taken == new == 1
