@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -496,3 +497,17 @@ def test_registering_a_taken_address_costs_a_password_hash_too(client, argon2_ca
         "/register", data={**NEW_ACCOUNT, "email": "new@example.org"}))
 
     assert taken == new == 1
+
+
+# Item 9 (CR/LF in next): a header-splitting attempt answers with a redirect home, not a 500.
+@pytest.mark.parametrize("raw", ["/%0D%0ALocation:%20http://evil.example", "%0d%0a%0d%0a<x>"])
+def test_cr_lf_in_next_never_fails(client, raw):
+    UserFactory(email="me@example.org")
+
+    login = client.post(f"/login?next={raw}",
+                        data={"email": "me@example.org", "password": PASSWORD})
+    language = client.post("/language", data={"language": "en", "next": unquote(raw)})
+
+    assert (login.status_code, login.headers["Location"]) == (302, "/my")
+    assert (language.status_code, language.headers["Location"]) == (302, "/")
+    assert "evil" not in str(login.headers) + str(language.headers)
