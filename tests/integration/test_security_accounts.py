@@ -20,6 +20,9 @@ from tests.factories import PASSWORD, UserFactory
 from tests.integration.test_accounts import NEW_ORG as NEW_ACCOUNT
 from tests.support.smtp_sink import SmtpSink
 
+# private_redis, smtp_sink, celery_worker, celery_mode (see test_workers.py).
+pytest_plugins = ["tests.support.processes"]
+
 # ---------------------------------------------------------------------------------------------
 # Item 3: open redirects.  Browsers strip tab/CR/LF and read "\" as "/", so each of these
 # would reach another site (or run script) if followed.
@@ -387,6 +390,21 @@ def test_password_reset_answers_even_when_smtp_says_try_later(client, smtp):
     assert response.status_code == 302
     assert smtp.wait_for(1, timeout=10), "the reset mail was not retried"
     assert "/password/reset/" in smtp.messages()[0].get_body(("plain",)).get_content()
+
+
+def test_on_celery_the_worker_retries_the_verification_mail(
+        client, celery_mode, celery_worker, smtp_sink):
+    smtp_sink.reply_with("a.nguyen@danang.example", "451 4.3.0 try again later", times=1)
+
+    response = client.post("/register", data=NEW_ACCOUNT)
+
+    assert response.status_code == 302
+    assert smtp_sink.wait_for(1, timeout=60), celery_worker.log()
+    link = re.search(r"http://localhost(/verify/\S+)",
+                     smtp_sink.messages()[0].get_body(("plain",)).get_content()).group(1)
+    celery_worker.wait_idle()
+    assert client.get(link).status_code == 302
+    assert find_user_by_email(NEW_ACCOUNT["email"]).email_verified
 
 
 def test_account_mail_is_an_outbox_event_carrying_ids_only(client):
