@@ -26,13 +26,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from marketplace import cli, errors, http_security, i18n, outbox, templating
     from marketplace.blueprints import register_blueprints
-    from marketplace.extensions import csrf, db, login_manager, migrate
+    from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     http_security.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

@@ -18,7 +18,13 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user of a session or remember cookie, whose id is "<id>:<session token>"
+    (``User.get_id``): once the token rotates, cookies issued before no longer sign in."""
+    number, _, token = user_id.partition(":")
+    if not number.isdigit() or not token or len(number) > 18:
+        return None
+    user = db.session.get(User, int(number))
+    return user if user is not None and user.has_session_token(token) else None
 
 
 def staff_required(view):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 EMBEDDED = "embedded"
 PRODUCTION = "production"
@@ -34,6 +36,7 @@ ENV_SETTINGS = (
     "MAIL_FROM",
     "MAIL_RATE_PER_SECOND",
     "PUBLIC_BASE_URL",
+    "TRUSTED_HOSTS",
     "RETRY_BASE_SECONDS",
     *PROXY_SETTINGS,
 )
@@ -61,6 +64,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
 
     instance = Path(instance_path)
     embedded = mode == EMBEDDED
+    public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    redis_url = environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379")
     return {
         "MARKETPLACE_ENV": mode,
         "SECRET_KEY": environ.get("SECRET_KEY") or _embedded_secret_key(instance),
@@ -70,7 +75,17 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "SEARCH_BACKEND": environ.get("SEARCH_BACKEND", "local" if embedded else "elasticsearch"),
         "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
         # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
-        "REDIS_URL": environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379"),
+        "REDIS_URL": redis_url,
+        # Flask-Limiter: shared by every web process in production; per process when embedded.
+        "RATELIMIT_STORAGE_URI": f"{redis_url.rstrip('/')}/2" if redis_url else "memory://",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: limit per process
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # Failed sign-ins per account (the e-mail typed) and per client address...
+        "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+        "LOGIN_IP_RATE_LIMIT": "50 per 15 minutes",
+        # ...and reset or confirmation mails per address (or user) and per client address.
+        "MAIL_LINK_RATE_LIMIT": "3 per 15 minutes",
+        "MAIL_LINK_IP_RATE_LIMIT": "20 per hour",
         "MAIL_TRANSPORT": environ.get("MAIL_TRANSPORT", "outbox" if embedded else "smtp"),
         "MAIL_OUTBOX_DIR": str(instance / "outbox"),
         "SMTP_HOST": environ.get("SMTP_HOST", "127.0.0.1"),
@@ -86,7 +101,10 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "EMAGAZINE_SCHEDULE_GRACE": 3600,
         # First delay of a retried job (doubling each time, at most 10 minutes).
         "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
-        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": public_base_url,
+        # Flask answers 400 to any other Host header (None: any host, for `make run`).
+        "TRUSTED_HOSTS": _trusted_hosts(environ.get("TRUSTED_HOSTS", ""), public_base_url,
+                                        embedded),
         # How many proxies in front of the app set X-Forwarded-For, -Proto and -Host (0: none,
         # and the headers are ignored).  See marketplace/http_security.py.
         **{name: int(environ.get(name, "0")) for name in PROXY_SETTINGS},
@@ -94,9 +112,24 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not embedded,
         "REMEMBER_COOKIE_SECURE": not embedded,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }
+
+
+def _trusted_hosts(listed: str, public_base_url: str, embedded: bool) -> list[str] | None:
+    """The ``TRUSTED_HOSTS`` comma list; by default, in production, the public host and
+    loopback (the container's healthcheck asks for localhost)."""
+    hosts = [host.strip() for host in listed.split(",") if host.strip()]
+    if hosts:
+        return hosts
+    if embedded:
+        return None
+    return list(dict.fromkeys([urlsplit(public_base_url).hostname or "localhost",
+                               "localhost", "127.0.0.1"]))
 
 
 def _database_url(url: str) -> str:

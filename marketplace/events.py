@@ -17,7 +17,19 @@ def _listing_changed(event: OutboxEvent) -> None:
     handle_listing_changed(event.payload["kind"], int(event.payload["id"]))
 
 
-HANDLERS = {outbox.LISTING_CHANGED: _listing_changed}
+# Mail about an account (verification, reset, "someone tried to register"): payload
+# {"mail": <template name>, "user": <id>}.  The job builds the links itself, so no token
+# is ever stored.
+ACCOUNT_MAIL = "account.mail"
+
+
+def _account_mail(event: OutboxEvent) -> None:
+    from marketplace import jobs
+
+    jobs.enqueue("accounts.send_mail", event.payload["mail"], int(event.payload["user"]))
+
+
+HANDLERS = {outbox.LISTING_CHANGED: _listing_changed, ACCOUNT_MAIL: _account_mail}
 
 
 def handle(event: OutboxEvent) -> None:

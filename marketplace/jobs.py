@@ -54,6 +54,8 @@ JOBS = {job.name: job for job in (
     Job("digests.send_batch", "marketplace.services.digests:send_batch", "mail"),
     Job("digests.send_one", "marketplace.services.digests:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
+    Job("accounts.send_mail", "marketplace.services.accounts:send_account_mail", "mail",
+        retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
     Job("emagazine.tick", "marketplace.services.emagazine:tick", "mail"),
     Job("emagazine.send_batch", "marketplace.services.emagazine:send_batch", "mail"),
     Job("emagazine.send_one", "marketplace.services.emagazine:send_one", "mail",

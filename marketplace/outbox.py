@@ -92,6 +92,16 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(NEW_EVENTS_KEY, None)
 
 
+def emit(topic: str, payload: dict) -> OutboxEvent:
+    """Write an event in the current transaction (ids only in ``payload``); it is published
+    after the commit, like the listing events, and forgotten on a rollback."""
+    outbox_event = OutboxEvent(topic=topic, payload=payload)
+    db.session.add(outbox_event)
+    db.session.flush()
+    db.session.info.setdefault(NEW_EVENTS_KEY, []).append(outbox_event.id)
+    return outbox_event
+
+
 def publish_committed(*, fresh_session: bool = False) -> None:
     """Hand events committed by this session to the publisher.
 

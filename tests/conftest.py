@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -87,6 +87,7 @@ def _app_context(request):
         db.session.info.pop("outbox_to_publish", None)  # the test is over: nothing to publish
         db.session.remove()
         _empty_tables()
+        limiter.reset()  # the limits stay on; each test starts with none used
         backend = app.extensions.pop("search_backend", None)
         if backend is not None:
             backend.drop()

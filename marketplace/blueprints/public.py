@@ -25,6 +25,7 @@ from marketplace.services import listings as listing_service
 from marketplace.services import search as search_service
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language, sector_name
+from marketplace.urls import safe_next
 
 bp = Blueprint("public", __name__)
 
@@ -140,8 +141,4 @@ def set_language():
         if current_user.is_authenticated:
             current_user.language = language
             db.session.commit()
-    target = request.form.get("next", "")
-    # Only follow local paths, never another site.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("public.home")))

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import functools
+import hmac
+import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -16,6 +19,27 @@ from marketplace.models.organizations import Organization
 _hasher = PasswordHasher()
 
 DIGEST_FREQUENCIES = ("immediate", "daily", "weekly", "off")
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+@functools.cache
+def _nobodys_hash() -> str:
+    return PasswordHasher().hash(secrets.token_hex(16))  # same parameters as _hasher
+
+
+def spend_password_check(password: str, *, hash_it: bool = False) -> None:
+    """Do the slow argon2 work of a password check (or of hashing a new password) for nobody,
+    so that an unknown address answers as slowly as a known one."""
+    if hash_it:
+        _hasher.hash(password)
+        return
+    try:
+        _hasher.verify(_nobodys_hash(), password)
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 class User(UserMixin, db.Model):
@@ -41,6 +65,11 @@ class User(UserMixin, db.Model):
                                                           server_default=sa_true())
     digest_saved_searches: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
+    # Part of the id in every session and remember cookie (``get_id``): a new value signs the
+    # user out everywhere.  Rotated at logout, password change and reset.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token,
+                                               server_default="0")
+
     organization: Mapped[Organization | None] = relationship(
         back_populates="members", foreign_keys=[organization_id]
     )
@@ -50,13 +79,25 @@ class User(UserMixin, db.Model):
         return email.strip().lower()
 
     def set_password(self, password: str) -> None:
+        """A new password also ends every session: whoever knew the old one is signed out."""
         self.password_hash = _hasher.hash(password)
+        self.end_all_sessions()
 
     def check_password(self, password: str) -> bool:
         try:
             return _hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def has_session_token(self, token: str) -> bool:
+        return hmac.compare_digest(self.session_token.encode(), token.encode())
+
+    def end_all_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive accounts

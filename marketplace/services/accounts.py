@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from marketplace import events, outbox
 from marketplace.extensions import db
 from marketplace.models import Organization, User
 from marketplace.models._time import utcnow
+from marketplace.models.users import spend_password_check
 from marketplace.services import mail, tokens
+
+log = logging.getLogger(__name__)
 
 
 class RegistrationError(Exception):
@@ -29,10 +33,30 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def register(*, email: str, password: str, name: str, role: str, language: str,
-             organization: Organization | None = None, join_code: str = "") -> User:
-    """Create a user that either joins an organisation by its code or brings a new one."""
-    if find_user_by_email(email):
-        raise RegistrationError("email", _l("An account with this e-mail already exists."))
+             organization: Organization | None = None, join_code: str = "") -> User | None:
+    """Create a user that either joins an organisation by its code or brings a new one, and
+    queue the mail that confirms the address.
+
+    An address that already has an account gets no second one and no error either (that would
+    tell anyone which addresses are registered): its owner is mailed instead, and this returns
+    None after the same work, so the caller answers exactly as for a new account.
+    """
+    organization = _organization_to_join(organization, join_code)
+    existing = find_user_by_email(email)
+    if existing is not None:
+        spend_password_check(password, hash_it=True)  # as slow as creating the account
+        queue_account_mail("account_exists", existing)
+        return None
+    user = User(email=User.normalise_email(email), name=name.strip(), role=role,
+                language=language, organization=organization)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    send_verification_email(user)
+    return user
+
+
+def _organization_to_join(organization: Organization | None, join_code: str) -> Organization:
     if join_code:
         organization = db.session.scalar(
             select(Organization).where(Organization.join_code == join_code.strip())
@@ -41,18 +65,66 @@ def register(*, email: str, password: str, name: str, role: str, language: str,
             raise RegistrationError("join_code", _l("No organisation has this code."))
     if organization is None:
         raise RegistrationError("org_name", _l("Give your organisation's details or a join code."))
-    user = User(email=User.normalise_email(email), name=name.strip(), role=role,
-                language=language, organization=organization)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return organization
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password.  Every failure costs one argon2 check,
+    so the time taken does not tell unknown or deactivated addresses from known ones."""
+    user = find_user_by_email(email)
+    if user is None:
+        spend_password_check(password)
+        return None
+    return user if user.check_password(password) and user.is_active else None
+
+
+def queue_account_mail(name: str, user: User) -> None:
+    """Mail ``user`` after the commit, as a job: an SMTP hiccup is retried there instead of
+    failing the request (and the commit it follows)."""
+    outbox.emit(events.ACCOUNT_MAIL, {"mail": name, "user": user.id})
 
 
 def send_verification_email(user: User) -> None:
+    queue_account_mail("verify_email", user)
+
+
+def send_account_mail(name: str, user_id: int) -> None:
+    """The ``accounts.send_mail`` job.  Links are made now, from the user as they are: a
+    reset link sent late still dies with the password it was made for."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    links = _MAIL_LINKS[name](user)
+    if links is None:  # nothing to send any more (already confirmed, deactivated)
+        return
+    try:
+        mail.send_email(name, user.email, user.language, user=user, **links)
+    except mail.PermanentMailError as error:  # the address bounced: retrying cannot help
+        log.warning("account mail %s to user %s bounced: %s", name, user_id, error)
+
+
+def _verification_links(user: User) -> dict | None:
+    if user.email_verified:
+        return None
     token = tokens.make_token(tokens.VERIFY_EMAIL, {"user": user.id, "email": user.email})
-    mail.send_email("verify_email", user.email, user.language, user=user,
-                    link=url_for("auth.verify_email", token=token, _external=True))
+    return {"link": mail.external_url("auth.verify_email", token=token)}
+
+
+def _account_exists_links(user: User) -> dict | None:
+    if not user.is_active:
+        return None
+    # Plain pages, no token: anyone can make this mail go out.
+    return {"login_link": mail.external_url("auth.login"),
+            "forgot_link": mail.external_url("auth.forgot_password")}
+
+
+def _reset_links(user: User) -> dict | None:
+    if not user.is_active:
+        return None
+    token = tokens.make_token(
+        tokens.RESET_PASSWORD, {"user": user.id, "fp": _password_fingerprint(user)}
+    )
+    return {"link": mail.external_url("auth.reset_password", token=token)}
 
 
 def verify_email(token: str) -> User:
@@ -72,15 +144,11 @@ def _password_fingerprint(user: User) -> str:
 
 
 def send_password_reset_email(email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way to the caller."""
+    """Queue a reset link if the account exists; say nothing either way to the caller."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    token = tokens.make_token(
-        tokens.RESET_PASSWORD, {"user": user.id, "fp": _password_fingerprint(user)}
-    )
-    mail.send_email("reset_password", user.email, user.language, user=user,
-                    link=url_for("auth.reset_password", token=token, _external=True))
+    queue_account_mail("reset_password", user)
 
 
 def user_for_reset_token(token: str) -> User:
@@ -90,6 +158,10 @@ def user_for_reset_token(token: str) -> User:
     if user is None or data["fp"] != _password_fingerprint(user):
         raise tokens.InvalidToken("invalid")
     return user
+
+
+_MAIL_LINKS = {"verify_email": _verification_links, "reset_password": _reset_links,
+               "account_exists": _account_exists_links}
 
 
 def reset_password(token: str, new_password: str) -> User:

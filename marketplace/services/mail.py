@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import css_inline
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 
 from marketplace.coordination import wait_for_send_slot
@@ -82,10 +82,9 @@ class PermanentMailError(Exception):
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, also outside a request (in a worker), built on
-    ``PUBLIC_BASE_URL``."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
+    """An absolute link for an e-mail, built on ``PUBLIC_BASE_URL`` - also inside a request,
+    whose ``Host`` header the client chooses: a reset link built from it could point at an
+    attacker's site (password-reset poisoning)."""
     adapter = current_app.extensions.get("public_url_adapter")
     if adapter is None:  # bound once: a bulk send builds thousands of links
         base = urlsplit(current_app.config["PUBLIC_BASE_URL"])

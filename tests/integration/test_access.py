@@ -214,9 +214,10 @@ def test_route_access(client, auth, world, method, path, who, expected):
 
 
 # Routes whose access is proven elsewhere: tokens in links (test_accounts, test_digests), and
-# routes that anyone may use by design (language choice, sign-out).
+# routes that anyone may use by design (language choice, sign-out; sign-out everywhere in
+# test_security_accounts).
 TESTED_ELSEWHERE = {"auth.verify_email", "auth.reset_password", "auth.forgot_password",
-                    "auth.logout", "public.set_language", "static",
+                    "auth.logout", "auth.sign_out_everywhere", "public.set_language", "static",
                     "notifications.unsubscribe", "notifications.unsubscribe_confirm",
                     "emagazine.confirm"}
 
