@@ -1,7 +1,7 @@
 """subscribers: a confirmation nonce, so each confirmation link works once
 
 Revision ID: b2c0ffee0002
-Revises: e70b8d9367fd
+Revises: a1c0ffee0001
 Create Date: 2026-12-01 21:45:00
 
 Nullable, with no default for existing rows: their outstanding links carry no nonce and stay
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b2c0ffee0002'
-down_revision = 'e70b8d9367fd'
+down_revision = 'a1c0ffee0001'
 branch_labels = None
 depends_on = None
 

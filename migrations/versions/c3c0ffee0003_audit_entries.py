@@ -1,7 +1,7 @@
 """staff audit log: audit_entries
 
 Revision ID: c3c0ffee0003
-Revises: e70b8d9367fd
+Revises: b2c0ffee0002
 Create Date: 2026-12-01 21:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3c0ffee0003'
-down_revision = 'e70b8d9367fd'
+down_revision = 'b2c0ffee0002'
 branch_labels = None
 depends_on = None
 
