@@ -1,17 +1,17 @@
-"""What mail a user gets: digest and E-magazine preferences, and unsubscribing from e-mail
-lists with one click (RFC 8058)."""
+"""What mail a user gets: digest and E-magazine preferences, saved searches, and
+unsubscribing from e-mail lists with one click (RFC 8058)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from marketplace.extensions import csrf, db
-from marketplace.forms import EmagazineSettingsForm, NotificationsForm
+from marketplace.forms import ActionForm, EmagazineSettingsForm, NotificationsForm
 from marketplace.models.mail import DIGEST_LIST, EMAGAZINE_LIST
-from marketplace.services import subscribers, subscriptions
+from marketplace.services import saved_searches, subscribers, subscriptions
 from marketplace.services.tokens import InvalidToken
 
 bp = Blueprint("notifications", __name__)
@@ -42,6 +42,26 @@ def preferences():
     status = 400 if form.errors else 200
     return render_template("notifications/preferences.html", form=form,
                            bounced=subscriptions.is_suppressed(user.email, "*")), status
+
+
+@bp.get("/my/saved-searches")
+@login_required
+def saved_search_list():
+    return render_template("notifications/saved_searches.html",
+                           searches=saved_searches.for_user(current_user),
+                           limit=saved_searches.MAX_PER_USER, action_form=ActionForm())
+
+
+@bp.post("/my/saved-searches/<int:saved_id>/delete")
+@login_required
+def delete_saved_search(saved_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not saved_searches.delete(current_user, saved_id):
+        abort(404)  # another user's search is "not found", not "forbidden"
+    db.session.commit()
+    flash(_("The saved search is deleted."), "success")
+    return redirect(url_for("notifications.saved_search_list"))
 
 
 @bp.route("/my/emagazine", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from marketplace import constants
@@ -95,8 +96,12 @@ def save_search():
     try:
         saved = saved_searches.save(current_user, kind, filters)
     except saved_searches.LimitReached:
-        flash(_("You already have %(n)d saved searches, the most we keep. This one was not "
-                "saved.", n=saved_searches.MAX_PER_USER), "error")
+        # Markup.format escapes the texts; the link is how a user at the cap gets unstuck.
+        flash(Markup('{} <a href="{}">{}</a>').format(
+            _("You already have %(n)d saved searches, the most we keep. This one was not "
+              "saved.", n=saved_searches.MAX_PER_USER),
+            url_for("notifications.saved_search_list"),
+            _("Delete some of your saved searches.")), "error")
     else:
         db.session.commit()
         flash(_("Saved. We will tell you about new results in your digest.") if saved

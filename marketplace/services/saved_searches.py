@@ -38,3 +38,23 @@ def save(user: User, kind: str, filters: Filters) -> SavedSearch | None:
     db.session.add(saved)
     return saved
 
+
+
+def for_user(user: User) -> list[SavedSearch]:
+    """The user's saved searches, newest first."""
+    return list(db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id)
+                                   .order_by(SavedSearch.created_at.desc(),
+                                             SavedSearch.id.desc())))
+
+
+def delete(user: User, saved_id: int) -> bool:
+    """Delete one of the user's saved searches; False if they have none with that id.
+
+    Filtering on the owner too means another user's id looks the same as a missing one.
+    """
+    saved = db.session.scalar(select(SavedSearch).where(SavedSearch.id == saved_id,
+                                                        SavedSearch.user_id == user.id))
+    if saved is None:
+        return False
+    db.session.delete(saved)
+    return True
