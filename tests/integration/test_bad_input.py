@@ -5,7 +5,10 @@ Page numbers, ids in paths, NUL bytes and a sweep of odd query strings over ever
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 
@@ -74,3 +77,55 @@ def test_browse_paginates_with_the_helper(client):
 
     second = client.get("/solutions?page=2").get_data(as_text=True)
     assert "Solution number 04" in second and "Solution number 05" not in second
+
+
+# -- ids in paths ---------------------------------------------------------------------------
+
+# Past PostgreSQL's INTEGER (the id columns), past SQLite's and PostgreSQL's BIGINT, absurd.
+HUGE_IDS = [str(2**31), str(2**63), "9" * 5000]
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def _path(rule: str, number: str, default: str = "x") -> str:
+    """The rule's path with ``number`` for every <int:...> and a valid value elsewhere."""
+
+    def fill(match: re.Match) -> str:
+        converter, arguments = match.group(1), match.group(2)
+        if converter == "int":
+            return number
+        if converter == "any":
+            return arguments.split(",")[0].strip().strip("'\"")
+        return default
+
+    return _PLACEHOLDER.sub(fill, rule)
+
+
+def _methods(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _int_rules(app) -> list:
+    rules = [r for r in app.url_map.iter_rules()
+             if any(isinstance(c, IntegerConverter) for c in r._converters.values())]
+    assert len(rules) > 15  # every route with an id, not an empty sweep
+    return rules
+
+
+@pytest.mark.parametrize("as_staff", [False, True], ids=["anonymous", "staff"])
+def test_ids_too_big_for_the_database_are_a_404_on_every_route(app, client, auth, as_staff):
+    if as_staff:
+        auth.login(UserFactory(staff=True))
+    answers = {}
+    for rule in _int_rules(app):
+        for number in HUGE_IDS:
+            for method in _methods(rule):
+                path = _path(rule.rule, number)
+                answers[method, path[:80]] = client.open(path, method=method).status_code
+
+    assert {key: code for key, code in answers.items() if code != 404} == {}
+
+
+def test_the_largest_id_the_database_holds_is_still_routed(app, client):
+    # 2**31 - 1 is a valid INTEGER: the route answers (404: no such listing), no crash.
+    assert client.get(f"/solutions/{2**31 - 1}").status_code == 404
+    assert app.url_map.bind("localhost").match(f"/solutions/{2**31 - 1}")[0] == "public.detail"
