@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from marketplace import cli, errors, http_security, i18n, outbox, templating
+    from marketplace import cli, errors, http_security, i18n, input_guards, outbox, templating
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     outbox.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or _default_publisher(app))
+    input_guards.init_app(app)  # before the blueprints: their rules use its converters
     register_blueprints(app)
     cli.init_app(app)
     return app

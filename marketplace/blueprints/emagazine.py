@@ -27,6 +27,7 @@ from marketplace.extensions import db
 from marketplace.forms import ActionForm, SubscribeForm
 from marketplace.models import Issue, IssueEdition
 from marketplace.models._time import utcnow
+from marketplace.pagination import page_number
 from marketplace.services import subscribers
 from marketplace.services.tokens import InvalidToken
 from marketplace.templating import current_language, render_markdown
@@ -97,8 +98,7 @@ def _language() -> str:
 
 @bp.get("")
 def archive():
-    page = db.paginate(_sent_issues(), page=request.args.get("page", 1, type=int),
-                       per_page=20, error_out=False)
+    page = db.paginate(_sent_issues(), page=page_number(), per_page=20, error_out=False)
     return render_template("emagazine/archive.html", page=page, language=_language())
 
 

@@ -21,6 +21,7 @@ from marketplace import constants
 from marketplace.extensions import db
 from marketplace.forms import ActionForm
 from marketplace.models import Need, Organization, Solution
+from marketplace.pagination import page_number
 from marketplace.services import browse, saved_searches
 from marketplace.services import listings as listing_service
 from marketplace.services import search as search_service
@@ -52,8 +53,8 @@ def home():
 
 def _browse(kind: str, query):
     filters = browse.Filters.from_args(request.args)
-    page = db.paginate(query(filters), page=request.args.get("page", 1, type=int),
-                       per_page=browse.PER_PAGE, error_out=False)
+    page = db.paginate(query(filters), page=page_number(), per_page=browse.PER_PAGE,
+                       error_out=False)
     return render_template(
         "public/browse.html", kind=kind, page=page, filters=filters,
         sector_choices=taxonomy().choices(current_language()), countries=constants.COUNTRIES,
@@ -78,7 +79,7 @@ def search():
         kind = "solution"
     sort = request.args.get("sort", "relevance")
     filters = browse.Filters.from_args(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(search_service.MAX_PAGE)
     results = search_service.search(kind, filters, page=page,
                                     sort=sort if sort == "newest" else "relevance")
     return render_template("public/search.html", results=results, filters=filters, kind=kind,

@@ -15,6 +15,7 @@ from marketplace.extensions import db
 from marketplace.forms import ActionForm, ApproveForm, RejectForm, RoleForm
 from marketplace.models import AuditAction, Organization, User
 from marketplace.models._time import utcnow
+from marketplace.pagination import page_number
 from marketplace.services import audit, mail
 from marketplace.services import listings as listing_service
 from marketplace.services.mail_redaction import redact_token_links
@@ -69,8 +70,7 @@ def organizations():
     query = select(Organization).order_by(Organization.created_at.desc())
     if show == "unverified":
         query = query.where(Organization.verified_at.is_(None))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50,
-                       error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=50, error_out=False)
     return render_template("staff/organizations.html", page=page, show=show,
                            action_form=ActionForm())
 

@@ -12,11 +12,13 @@ from marketplace.extensions import db
 from marketplace.services import browse
 from marketplace.services.listings import LISTING_CLASSES
 from marketplace.taxonomy import taxonomy
-from search.backends.base import SearchBackend, SearchUnavailable
+from search.backends.base import MAX_RESULT_WINDOW, SearchBackend, SearchUnavailable
 from search.documents import FACETS, Filters, SearchResult
 from search.matcher import MatchQuery
 
 PER_PAGE = 20
+# The deepest page any backend can answer (Elasticsearch's max_result_window).
+MAX_PAGE = MAX_RESULT_WINDOW // PER_PAGE
 
 
 def make_backend(config: dict, prefix: str = "est") -> SearchBackend:
@@ -56,7 +58,8 @@ class SearchPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PER_PAGE))
+        """Pages the links reach: never past MAX_PAGE, even when more listings match."""
+        return min(MAX_PAGE, max(1, -(-self.total // PER_PAGE)))
 
 
 def _filters(args: browse.Filters, kind: str) -> Filters:

@@ -8,9 +8,24 @@ from typing import Protocol
 
 from search.documents import Filters, ListingDocument, SearchResult
 
+# offset + size never goes beyond this, on any backend: Elasticsearch's default
+# index.max_result_window, past which it refuses a search.
+MAX_RESULT_WINDOW = 10_000
+
 
 class SearchUnavailable(RuntimeError):
     """The backend cannot answer (for example Elasticsearch is down)."""
+
+
+class ResultWindowExceeded(ValueError):
+    """A page that ends past MAX_RESULT_WINDOW: callers must stop their pages before it."""
+
+
+def check_window(size: int, offset: int) -> None:
+    """Refuse, alike on every backend, a page that Elasticsearch would answer with a 400."""
+    if max(offset, 0) + max(size, 0) > MAX_RESULT_WINDOW:
+        raise ResultWindowExceeded(
+            f"offset {offset} + size {size} is past the result window ({MAX_RESULT_WINDOW})")
 
 
 class SearchBackend(Protocol):
@@ -39,6 +54,7 @@ class SearchBackend(Protocol):
 
         An empty ``text`` matches every document that passes the filters.
         ``sort`` is "relevance" or "newest" (published_at, newest first).
+        ``offset + size`` beyond MAX_RESULT_WINDOW raises ResultWindowExceeded.
         """
 
     def knn_search(self, kind: str, vector: Sequence[float], filters: Filters, *,

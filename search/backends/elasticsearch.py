@@ -29,7 +29,7 @@ from elasticsearch import (
     helpers,
 )
 
-from search.backends.base import SearchUnavailable
+from search.backends.base import SearchUnavailable, check_window
 from search.documents import KINDS, TEXT_FIELDS, Filters, Hit, ListingDocument, SearchResult
 
 EMBEDDING_DIMS = 384
@@ -284,6 +284,7 @@ class ElasticsearchBackend:
                     highlight: bool = True) -> SearchResult:
         if sort not in ("relevance", "newest"):
             raise ValueError(f"unknown sort {sort!r}")
+        check_window(size, offset)
         text = text.strip()
         # best_fields scores a document by its best field (plus a little of the others), so
         # a word in the title outranks the same word in the description, and the stemmed

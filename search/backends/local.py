@@ -33,6 +33,7 @@ from itertools import islice
 
 import numpy as np
 
+from search.backends.base import check_window
 from search.documents import KINDS, TEXT_FIELDS, Filters, Hit, ListingDocument, SearchResult
 
 TABLES = ("docs", "payload", "text")  # per kind; a rebuild swaps all three
@@ -383,6 +384,7 @@ class LocalBackend:
         _check_kind(kind)
         if sort not in ("relevance", "newest"):
             raise ValueError(f"unknown sort {sort!r}")
+        check_window(size, offset)
         words = query_words(text)
         if text.strip() and not words:
             return SearchResult([], 0, {})  # only punctuation: no words to look for

@@ -119,6 +119,19 @@ def test_pagination(loaded):
     assert first.total == second.total == 4
 
 
+def test_pages_end_at_the_result_window_on_every_backend(loaded):
+    """Elasticsearch refuses from + size > max_result_window with a 400; every backend
+    refuses it alike, before asking, so callers see one documented error."""
+    from search.backends.base import MAX_RESULT_WINDOW, ResultWindowExceeded
+
+    last = loaded.text_search("solution", "", Filters(now=NOW), size=10,
+                              offset=MAX_RESULT_WINDOW - 10)
+    assert ids(last) == [] and last.total == 4
+    for size, offset in ((10, MAX_RESULT_WINDOW - 9), (1, MAX_RESULT_WINDOW), (1, 2**63)):
+        with pytest.raises(ResultWindowExceeded):
+            loaded.text_search("solution", "", Filters(now=NOW), size=size, offset=offset)
+
+
 def test_facets_count_what_the_query_matches(loaded):
     result = loaded.text_search("solution", "", Filters(now=NOW), facets=True)
 
