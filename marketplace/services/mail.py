@@ -1,6 +1,6 @@
 """Rendering e-mail from templates/email/<name>/ and handing it to the configured transport.
 
-Transports: ``outbox`` writes ``.eml`` files to ``instance/outbox/`` (embedded mode; staff read
+Transports: ``outbox`` writes ``.eml`` files to ``instance/outbox/`` (embedded mode; admins read
 them at /staff/outbox); ``smtp`` submits to ``SMTP_HOST:SMTP_PORT``.
 
 Bulk senders (digests, the E-magazine) open one ``MailSession`` per batch: it keeps one SMTP
