@@ -181,6 +181,9 @@ MATRIX = [
     ("GET", "/my/notifications",
      dict(anonymous=LOGIN, supplier=200, buyer=200, staff=200)),
     ("POST", "/my/notifications", dict(anonymous=LOGIN)),
+    ("GET", "/my/saved-searches", dict(anonymous=LOGIN, supplier=200, buyer=200, staff=200)),
+    # Nobody's saved search: a 404 for everyone signed in (owners are tested with the page).
+    ("POST", "/my/saved-searches/999999/delete", dict(anonymous=LOGIN, supplier=404, staff=404)),
     ("GET", "/emagazine", dict(anonymous=200, supplier=200, buyer=200, staff=200)),
     ("GET", "/emagazine/feed.atom", dict(anonymous=200, supplier=200, staff=200)),
     # The world's issue is a draft: not public, not even to staff (they preview it there).
