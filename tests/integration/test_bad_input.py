@@ -6,11 +6,19 @@ Page numbers, ids in paths, NUL bytes and a sweep of odd query strings over ever
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
+from marketplace.extensions import db
+from marketplace.models import Event, Issue, IssueEdition, IssueSection
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
+
+NUL_MESSAGE = "contains a NUL character"
 
 # (url, as staff): every page that takes ?page=
 PAGINATED = [
@@ -129,3 +137,173 @@ def test_the_largest_id_the_database_holds_is_still_routed(app, client):
     # 2**31 - 1 is a valid INTEGER: the route answers (404: no such listing), no crash.
     assert client.get(f"/solutions/{2**31 - 1}").status_code == 404
     assert app.url_map.bind("localhost").match(f"/solutions/{2**31 - 1}")[0] == "public.detail"
+
+
+# -- NUL bytes ------------------------------------------------------------------------------
+
+class _Forms(HTMLParser):
+    """The POST forms of a page, each as (action, [(name, value)]) as a browser would send."""
+
+    TYPED = {"email": "nul\x00@example.org", "password": "correct horse\x00 battery",
+             "url": "https://example.org/\x00nul", "number": "5\x00",
+             "date": "2027-03-01\x00", "datetime-local": "2027-03-01T10:00\x00"}
+
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url, self.forms, self._form, self._select, self._textarea = \
+            page_url, [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self._form = (a.get("action") or self.page_url, [])
+            self.forms.append(self._form)
+        elif self._form is None or "name" not in a:
+            if tag == "option" and self._select is not None:
+                self._option(a)
+        elif tag == "input":
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self._form[1].append((a["name"], a.get("value", "y")))
+            elif kind != "file":
+                value = a.get("value") or self.TYPED.get(kind, "Typed text")
+                self._form[1].append((a["name"], _with_nul(value)))
+        elif tag == "textarea":
+            self._textarea = [a["name"], ""]
+        elif tag == "select":
+            self._select = [a["name"], "multiple" in a, None, []]
+
+    def _option(self, a):
+        name, multiple, first, chosen = self._select
+        if first is None:
+            self._select[2] = a.get("value", "")
+        if "selected" in a:
+            chosen.append(a.get("value", ""))
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            self._form[1].append((name, _with_nul(text or "Typed\ntext")))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            name, multiple, first, chosen = self._select
+            for value in chosen or ([] if multiple or first is None else [first]):
+                self._form[1].append((name, _with_nul(value)))
+            self._select = None
+
+
+def _with_nul(value: str) -> str:
+    middle = len(value) // 2
+    return value[:middle] + "\x00" + value[middle:]
+
+
+@pytest.fixture
+def world(app):
+    """One of everything a page can show, so every form is on its page."""
+    supplier = UserFactory()
+    buyer = UserFactory(buyer=True)
+    staff = UserFactory(staff=True)
+    solution = SolutionFactory(published=True, organization=supplier.organization)
+    pending = SolutionFactory(pending=True, organization=supplier.organization)
+    need = NeedFactory(published=True, organization=buyer.organization)
+    issue = Issue(slug="november-2026", audience={})
+    en = IssueEdition(language="en", title="November news", intro="Hello.")
+    en.sections = [IssueSection(kind="manual", heading="From the bases", body="Yixing fair.")]
+    issue.editions = [en, IssueEdition(language="zh", title="十一月通讯", intro="你好。")]
+    event = Event(title="Yixing forum", kind="forum", base="yixing",
+                  starts_on=date.today() + timedelta(days=30))
+    db.session.add_all([issue, event])
+    db.session.commit()
+    return SimpleNamespace(supplier=supplier, buyer=buyer, staff=staff, solution=solution,
+                           pending=pending, need=need, issue=issue, event=event,
+                           section=en.sections[0])
+
+
+def _form_pages(w) -> dict:
+    """Who sees which pages with forms: None is anonymous."""
+    return {
+        None: ["/register", "/login", "/password/forgot", "/emagazine/subscribe"],
+        "supplier": ["/", "/account", "/my/organization", "/solutions/new",
+                     f"/solutions/{w.solution.id}/edit", f"/solutions/{w.solution.id}",
+                     f"/needs/{w.need.id}", "/my/notifications", "/my/emagazine",
+                     "/search?q=sewage", "/my"],
+        "buyer": ["/needs/new", f"/needs/{w.need.id}/edit", f"/solutions/{w.solution.id}"],
+        "staff": ["/staff/", f"/staff/review/solution/{w.pending.id}", "/staff/emagazine/",
+                  f"/staff/emagazine/{w.issue.id}", "/staff/events", "/staff/events/new",
+                  f"/staff/events/{w.event.id}/edit", "/staff/organizations?show=all"],
+    }
+
+
+@pytest.mark.parametrize("who", [None, "supplier", "buyer", "staff"])
+def test_nul_in_every_form_field_is_removed_not_a_500(client, auth, world, who):
+    """PostgreSQL refuses NUL in text; the form goes on with what was typed, minus the NULs."""
+    posted, failures = 0, {}
+    for page in _form_pages(world)[who]:
+        if who:
+            auth.login(getattr(world, who))
+        parser = _Forms(page)
+        parser.feed(client.get(page).get_data(as_text=True))
+        for action, fields in parser.forms:
+            if action.startswith("/logout"):
+                continue
+            try:
+                status = client.post(action, data=MultiDict(fields)).status_code
+            except Exception as error:  # noqa: BLE001 - the test names every crash
+                status = f"{type(error).__name__}: {str(error)[:200]}"
+            posted += 1
+            if status not in (200, 302, 400, 403, 404):
+                failures[action] = status
+    assert posted >= {None: 4, "supplier": 8, "buyer": 2, "staff": 10}[who]
+    assert failures == {}
+
+
+def test_a_form_with_nul_re_renders_what_was_typed(client):
+    response = client.post("/register", data={
+        "name": "Ana\x00 Lima", "email": "ana\x00@example.org", "password": "short",
+        "confirm": "short", "role": "supplier", "language": "en"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code in (200, 400)
+    assert 'value="Ana Lima"' in page and 'value="ana@example.org"' in page
+
+
+@pytest.mark.parametrize("as_staff", [False, True], ids=["anonymous", "staff"])
+def test_nul_in_a_query_parameter_is_a_clear_400_on_every_page(app, client, auth, world,
+                                                               as_staff):
+    if as_staff:
+        auth.login(world.staff)
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint != "static":
+            path = _path(rule.rule, "1")
+            for query in ("q=%00", "page=1%00", "x%00=1"):
+                response = client.get(f"{path}?{query}")
+                if response.status_code != 400 or NUL_MESSAGE not in response.get_data(
+                        as_text=True):
+                    answers[path, query] = response.status_code
+    assert answers == {}
+
+
+@pytest.mark.parametrize("path", ["/emagazine/a%00b", "/unsubscribe/a%00b", "/verify/a%00b",
+                                  "/password/reset/a%00b", "/emagazine/confirm/a%00b",
+                                  "/staff/outbox/a%00b", "/solutions/1%00"])
+def test_nul_in_a_path_is_a_clear_400(client, path):
+    for method in ("GET", "POST"):
+        response = client.open(path, method=method)
+        assert response.status_code == 400
+        assert NUL_MESSAGE in response.get_data(as_text=True)
+
+
+def test_nul_in_a_non_form_body_is_a_clear_400(client):
+    response = client.post("/login", data='{"email": "a\\u0000b"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+    response = client.post("/login", data=b"a\x00b", content_type="text/plain")
+    assert response.status_code == 400
