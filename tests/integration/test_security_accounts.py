@@ -46,6 +46,9 @@ def test_login_never_redirects_off_site(client, target):
     response = client.post("/login", query_string={"next": target},
                            data={"email": "me@example.org", "password": PASSWORD})
 
+    if "\x00" in target:  # input_guards refuses a NUL in any query parameter first
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     assert response.headers["Location"] == "/my"
 
