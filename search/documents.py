@@ -89,6 +89,14 @@ class Hit:
 
 
 @dataclass
+class Reason:
+    """One piece of evidence for a match, stored in the ledger and explained to readers."""
+
+    kind: str  # terms, sectors, country, capacity, budget, certifications, semantic
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
 class SearchResult:
     hits: list[Hit]
     total: int

@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
@@ -29,6 +38,8 @@ class EmbeddingCache(db.Model):
 
 
 MATCH_STATES = ("new", "interesting", "dismissed")
+# Why a side dismissed a match (optional): read by `flask eval-matching --from-ledger`.
+DISMISS_REASONS = ("not_relevant", "wrong_scale", "wrong_country", "already_known", "other")
 
 
 class Match(db.Model):
@@ -51,6 +62,15 @@ class Match(db.Model):
     buyer_state: Mapped[str] = mapped_column(String(16), default="new")
     supplier_state: Mapped[str] = mapped_column(String(16), default="new")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The delivery rule's verdict (marketplace/services/delivery_rule.py): only delivered
+    # matches reach digests, the E-magazine and anything else sent to people.  A match once
+    # delivered stays in history (delivered_at) even if a later rule would not deliver it.
+    evidence: Mapped[float | None] = mapped_column(Float)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                            index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    buyer_dismiss_reason: Mapped[str | None] = mapped_column(String(16))
+    supplier_dismiss_reason: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     need: Mapped[Need] = relationship()

@@ -1,11 +1,11 @@
 from search.documents import Filters, Hit, ListingDocument, SearchResult
+from search.fit import structured_fit
 from search.matcher import (
     Matcher,
     MatchQuery,
     RankingSettings,
     matched_terms,
     reciprocal_rank_fusion,
-    structured_fit,
 )
 
 
