@@ -530,8 +530,7 @@ def naive_run(user_ids: list[int], sink: RemoteSink, matches_per_mail: int, budg
         need = db.session.scalar(select(Need).where(Need.organization_id == user.organization_id)
                                  .order_by(Need.id).limit(1))
         t1 = time.perf_counter()
-        ranked = [m for m in matching.rank_for(need)
-                  if (m.similarity or 0) >= matching.MIN_SIMILARITY or m.text_rank is not None]
+        ranked = [m for m in matching.rank_for(need) if m.delivered]
         ranked = ranked[:matches_per_mail]
         t2 = time.perf_counter()
         entries = []

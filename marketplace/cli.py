@@ -14,6 +14,7 @@ listings_cli = AppGroup("listings", help="Listing upkeep.")
 users_cli = AppGroup("users", help="Accounts.")
 search_cli = AppGroup("search", help="The search index.")
 digests_cli = AppGroup("digests", help="Match digest e-mails.")
+matches_cli = AppGroup("matches", help="The match ledger and its delivery rule.")
 
 
 @demo_cli.command("seed")
@@ -139,6 +140,57 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
 
 
+@click.command("eval-matching")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--backend", "backend_name", type=click.Choice(["local", "elasticsearch"]),
+              default="local", show_default=True)
+@click.option("--direction", type=click.Choice(["need", "solution", "both"]), default="both",
+              show_default=True, help="Whose matches: a need's solutions, a solution's needs.")
+@click.option("--run-file", type=click.Path(dir_okay=False),
+              help="Write every ranked pair, delivered or not, with its grade (TSV).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON.")
+@with_appcontext
+def eval_matching(folder, backend_name, direction, run_file, as_json) -> None:
+    """Measure what the ledger delivers (precision, recall, nDCG) on labelled listings, in a
+    temporary world of its own."""
+    import json
+
+    from marketplace.services import match_evaluation
+
+    directions = match_evaluation.DIRECTIONS if direction == "both" else (direction,)
+    summary = match_evaluation.evaluate(folder, backend_name, directions, run_file)
+    if not as_json:
+        click.echo(match_evaluation.table(summary))
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+
+@matches_cli.command("rescore")
+def matches_rescore() -> None:
+    """Re-apply the delivery rule to the whole ledger (after the rule changes)."""
+    from marketplace.services import matching
+
+    counts = matching.rescore_all()
+    click.echo(f"{counts['delivered']} delivered ({counts['added']} new), {counts['kept']} kept "
+               f"as history or for their verdicts, {counts['removed']} removed.")
+
+
+@matches_cli.command("audit")
+def matches_audit() -> None:
+    """How the live ledger looks to a person: sector families, listings left without a
+    match although an obvious candidate exists."""
+    from marketplace.services.match_audit import audit
+
+    report = audit()
+    click.echo(f"Delivered matches: {report.delivered}; sharing a sector family: "
+               f"{report.same_family} ({report.family_share:.1%}).")
+    for label, listings in (("Needs", report.needs_without_match),
+                            ("Solutions", report.solutions_without_match)):
+        click.echo(f"{label} with no delivered match although a live listing in their sector "
+                   f"serves their country: {len(listings)}")
+        for listing in listings:
+            click.echo(f"  #{listing.id} {listing.title} ({', '.join(listing.sectors)})")
+
+
 def _user_by_email(email: str):
     from marketplace.services.accounts import find_user_by_email
 
@@ -201,7 +253,8 @@ def serve(host: str, port: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, listings_cli, users_cli, search_cli, digests_cli):
+    for group in (demo_cli, listings_cli, users_cli, search_cli, digests_cli, matches_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(eval_ranking)
+    app.cli.add_command(eval_matching)

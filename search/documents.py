@@ -53,6 +53,11 @@ class ListingDocument:
         parts = [self.title, self.summary or self.description[:300], ", ".join(self.keywords)]
         return ". ".join(p.strip() for p in parts if p and p.strip())
 
+    def full_text(self) -> str:
+        """Everything a reader reads: what concepts are spotted in."""
+        return "\n".join(p for p in (self.title, self.summary, ", ".join(self.keywords),
+                                      self.description) if p)
+
     def content_hash(self) -> str:
         """Changes whenever anything indexed changes; ``flask search check`` compares it."""
         data = asdict(self)

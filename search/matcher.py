@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from search import evidence as evidence_rule
 from search import expansion
 from search.backends.base import SearchBackend
 from search.documents import Filters, Hit, ListingDocument, Reason
@@ -54,6 +55,8 @@ class RankingSettings:
     # each and kept (ConceptVectors); "joined" embeds the joined English terms, a model call
     # per query (the first version; about the same quality, see bench/RESULTS.md).
     english_vector: str = "concepts"
+    # How many of the best fused candidates get their evidence measured and reordered by it.
+    evidence_depth: int = 40
 
 
 @dataclass
@@ -74,6 +77,13 @@ class RankedMatch:
     fit: float = 0.0
     highlights: dict[str, list[str]] = field(default_factory=dict)
     reasons: list[Reason] = field(default_factory=list)
+    text_score: float | None = None
+    evidence: evidence_rule.Evidence | None = None  # for the best candidates (EVIDENCE_DEPTH)
+
+    @property
+    def delivered(self) -> bool:
+        """Whether the delivery rule would send this match to a person."""
+        return self.evidence is not None and self.evidence.delivered
 
 
 def reciprocal_rank_fusion(ranked_lists: Sequence[tuple[Sequence[int], float]],
@@ -150,6 +160,7 @@ class ConceptVectors:
         self.glossary = glossary
         self._vectors: dict[str, tuple[float, ...]] = {}
         self._centre: tuple[float, ...] | None = None
+        self._reference = None
 
     @staticmethod
     def text(concept: expansion.Concept) -> str:
@@ -178,6 +189,16 @@ class ConceptVectors:
             self._centre = tuple(sum(column) / len(rows)
                                  for column in zip(*rows, strict=True))
         return self._centre
+
+    def reference(self):
+        """Every glossary concept's vector, as one matrix: the background a query's cosines
+        are read against (search/evidence.py)."""
+        if self._reference is None:
+            import numpy as np
+
+            self.centre()
+            self._reference = np.asarray(list(self._vectors.values()), dtype=np.float32)
+        return self._reference
 
     def vector(self, concepts: Sequence[expansion.Concept]) -> list[float]:
         """The unit-length English view of the concepts ([] for none)."""
@@ -246,12 +267,50 @@ class Matcher:
                  ([h.id for h in knn_hits], s.semantic_weight),
                  ([h.id for h in extra], s.english_knn_weight)], k=s.rrf_k)
         matches = self._combine(fused, text_hits, knn_hits)
-        if query.seeker is not None and documents is not None and matches:
-            self._apply_fit(query.seeker, matches, documents([m.id for m in matches]))
+        candidates = documents([m.id for m in matches]) if documents and matches else {}
+        if query.seeker is not None and candidates:
+            self._apply_fit(query.seeker, matches, candidates)
         matches.sort(key=lambda m: (-m.score, m.id))
+        if candidates:
+            matches = self._weigh_evidence(query, expanded, matches, candidates, size)
         top = matches[:size]
         self._explain_terms(kind, query, top)
         return top
+
+    def _weigh_evidence(self, query: MatchQuery, expanded: _Expanded,
+                        matches: list[RankedMatch], candidates: dict[int, ListingDocument],
+                        size: int) -> list[RankedMatch]:
+        """Measure the evidence of the best candidates (search/evidence.py).  For a listing,
+        weigh it and put them in its order, what clears the delivery bar first; for a typed
+        query (no seeker) the order stays the ranking's."""
+        seeker = query.seeker
+        best = matches[:self.settings.evidence_depth if seeker is not None else size]
+        top_text = max((m.text_score or 0.0 for m in matches), default=0.0) or 1.0
+        reference = self.concept_vectors.reference()
+        mean, spread = (evidence_rule.background(query.vector, reference)
+                        if reference.shape[-1] == len(query.vector) else (0.0, 1.0))
+        query_concepts = {concept.english[0] for concept in expanded.found.concepts}
+        for match in best:
+            candidate = candidates.get(match.id)
+            if candidate is None:
+                continue
+            match.evidence = evidence_rule.Evidence(
+                text=(match.text_score or 0.0) / top_text,
+                semantic=((match.similarity - mean) / spread
+                          if match.similarity is not None else 0.0),
+                sector=evidence_rule.sector_relation(seeker, candidate) if seeker else None,
+                concepts=sorted(query_concepts
+                                & evidence_rule.concepts_of(candidate.full_text())),
+                fit=match.fit)
+        if seeker is None:
+            return matches
+        weighed = [m.evidence for m in best if m.evidence]
+        evidence_rule.weigh(seeker.kind, weighed)
+        for match in best:
+            if match.evidence is not None:
+                match.reasons[:0] = evidence_rule.reasons(match.evidence)
+        best.sort(key=lambda m: (-(m.evidence.score if m.evidence else 0.0), -m.score, m.id))
+        return best + matches[len(best):]
 
     def _expand(self, text: str) -> _Expanded:
         """The text query, led by the English terms of the glossary concepts it names."""
@@ -309,11 +368,10 @@ class Matcher:
                  knn_hits: list[Hit]) -> list[RankedMatch]:
         by_id = {item: RankedMatch(id=item, score=score) for item, score in fused.items()}
         for rank, hit in enumerate(text_hits, start=1):
-            by_id[hit.id].text_rank = rank
+            by_id[hit.id].text_rank, by_id[hit.id].text_score = rank, hit.score
         for rank, hit in enumerate(knn_hits, start=1):
             match = by_id[hit.id]
             match.semantic_rank, match.similarity = rank, hit.score
-            match.reasons.append(Reason("semantic", {"similarity": round(hit.score, 3)}))
         return list(by_id.values())
 
     def _apply_fit(self, seeker: ListingDocument, matches: list[RankedMatch],

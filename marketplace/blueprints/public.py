@@ -81,7 +81,8 @@ def search():
     filters = browse.Filters.from_args(request.args)
     page = page_number(search_service.MAX_PAGE)
     results = search_service.search(kind, filters, page=page,
-                                    sort=sort if sort == "newest" else "relevance")
+                                    sort=sort if sort == "newest" else "relevance",
+                                    related=request.args.get("related") == "1")
     return render_template("public/search.html", results=results, filters=filters, kind=kind,
                            sort=sort, action_form=ActionForm())
 

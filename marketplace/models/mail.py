@@ -39,8 +39,9 @@ class MailSuppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-# claimed: a worker owns it and is sending; retrying: released after a transient failure.
-DELIVERY_STATES = ("claimed", "retrying", "sent", "failed", "bounced", "suppressed")
+# claimed: a worker owns it and is sending; retrying: released after a transient failure;
+# skipped: by send time nothing it was claimed for was still worth sending.
+DELIVERY_STATES = ("claimed", "retrying", "sent", "failed", "bounced", "suppressed", "skipped")
 
 
 class DeliveryMixin:

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 MAX_MATCHES = 20  # per digest; the rest wait for the next one
+MAX_MATCHES_PER_LISTING = 5  # a digest is read, not scrolled: the best few per listing
 MAX_HITS_PER_SEARCH = 5
 
 
@@ -165,6 +166,8 @@ def _send(row: DigestDelivery, session: MailSession, suppressed: bool | None = N
     user = row.user
     if suppressed:
         return delivery.finish(row, "suppressed")
+    if not any(digest_entries(user, _items_of(row))):
+        return delivery.finish(row, "skipped")  # all it had to say was dismissed or withdrawn
     return delivery.send_claimed(row, email=user.email, list_name=DIGEST_LIST,
                                  render=lambda: render_digest(user, _items_of(row)),
                                  session=session, suppression_checked=suppressed is not None)
@@ -270,36 +273,49 @@ def collect_items_for(users: list[User]) -> dict[User, list[NewItem]]:
         SavedSearch.user_id.in_(ids)))) if ids else set()
     found = {}
     for user in users:
-        scored = ((need_side.get(user.organization_id, []) if user.digest_need_matches else [])
-                  + (solution_side.get(user.organization_id, [])
-                     if user.digest_solution_matches else []))
+        candidates = ((need_side.get(user.organization_id, []) if user.digest_need_matches
+                       else [])
+                      + (solution_side.get(user.organization_id, [])
+                         if user.digest_solution_matches else []))
         items = [NewItem(key=f"match:{match_id}", match_id=match_id)
-                 for _, match_id in sorted(scored, reverse=True)
-                 if f"match:{match_id}" not in seen[user.id]][:MAX_MATCHES]
+                 for match_id in _best_per_listing(candidates, seen[user.id])]
         if user.digest_saved_searches and user.id in with_searches:
             items += _saved_search_hits(user, seen[user.id])
         found[user] = items
     return found
 
 
+def _best_per_listing(candidates: list[tuple[int, float, int]], seen: set[str]) -> list[int]:
+    """Match ids for one digest: at most MAX_MATCHES_PER_LISTING new ones per listing, best
+    first, grouped by listing (the listing with the best match first); MAX_MATCHES in all."""
+    by_listing: dict[int, list[tuple[float, int]]] = {}
+    for listing_id, evidence, match_id in candidates:
+        if f"match:{match_id}" not in seen:
+            by_listing.setdefault(listing_id, []).append((evidence, match_id))
+    groups = [sorted(group, reverse=True)[:MAX_MATCHES_PER_LISTING]
+              for group in by_listing.values()]
+    groups.sort(key=lambda group: group[0], reverse=True)
+    return [match_id for group in groups for _, match_id in group][:MAX_MATCHES]
+
+
 def _matches_by_org(org_ids: list[int | None], own_cls, own_column, own_state
-                    ) -> dict[int, list[tuple[float, int]]]:
-    """(score, match id) on each organisation's live listings of one kind, both sides live,
-    not dismissed by that side."""
+                    ) -> dict[int, list[tuple[int, float, int]]]:
+    """(own listing id, evidence, match id) of the delivered matches on each organisation's
+    live listings of one kind, both sides live, not dismissed by that side."""
     org_ids = [org_id for org_id in set(org_ids) if org_id is not None]
     if not org_ids:
         return {}
     other_cls = Solution if own_cls is Need else Need
     other_column = Match.solution_id if own_cls is Need else Match.need_id
     rows = db.session.execute(
-        select(own_cls.organization_id, Match.score, Match.id)
+        select(own_cls.organization_id, own_cls.id, Match.evidence, Match.id)
         .join(own_cls, own_cls.id == own_column)
         .join(other_cls, other_cls.id == other_column)
         .where(own_cls.organization_id.in_(org_ids), own_state != "dismissed",
-               live_filter(own_cls), live_filter(other_cls)))
-    by_org: dict[int, list[tuple[float, int]]] = {}
-    for org_id, score, match_id in rows:
-        by_org.setdefault(org_id, []).append((score, match_id))
+               Match.delivered, live_filter(own_cls), live_filter(other_cls)))
+    by_org: dict[int, list[tuple[int, float, int]]] = {}
+    for org_id, listing_id, evidence, match_id in rows:
+        by_org.setdefault(org_id, []).append((listing_id, evidence or 0.0, match_id))
     return by_org
 
 
@@ -360,6 +376,8 @@ def digest_entries(user: User, items: list[DigestItem]) -> tuple[list[MatchEntry
             own_is_need = match.need.organization_id == user.organization_id
             own, other = (match.need, match.solution) if own_is_need else (match.solution,
                                                                              match.need)
+            if not _still_worth_sending(match, own_is_need):
+                continue
             matches.append(MatchEntry(own=own, other=other, score=match.score,
                                       reasons=match.reasons, link=_listing_url(other)))
         elif item.saved_search_id is not None:
@@ -370,6 +388,14 @@ def digest_entries(user: User, items: list[DigestItem]) -> tuple[list[MatchEntry
                 hits.append(HitEntry(search=saved, listing=listing,
                                      link=_listing_url(listing)))
     return matches, hits
+
+
+def _still_worth_sending(match: Match, own_is_need: bool) -> bool:
+    """A match claimed for a digest may since have been dismissed, fallen below the bar, or
+    lost a listing (withdrawn, expired): then it is left out."""
+    state = match.buyer_state if own_is_need else match.supplier_state
+    return (match.delivered and state != "dismissed" and match.need.is_live
+            and match.solution.is_live)
 
 
 def _matches_with_listings(match_ids: list[int]) -> dict[int, Match]:

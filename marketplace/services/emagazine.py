@@ -525,15 +525,16 @@ def _open_needs() -> str:
 
 
 def _notable_matches() -> str:
-    """Matches either side marked interesting, best first: introductions in the making."""
+    """Delivered matches either side marked interesting, best first: introductions in the
+    making.  Never one below the delivery bar, whatever its verdict."""
     from flask_babel import gettext as _
 
     from marketplace.models import Match
 
     matches = db.session.scalars(
-        select(Match).where((Match.buyer_state == "interesting")
+        select(Match).where(Match.delivered, (Match.buyer_state == "interesting")
                             | (Match.supplier_state == "interesting"))
-        .order_by(Match.score.desc()).limit(SECTION_LIMIT))
+        .order_by(Match.evidence.desc(), Match.score.desc()).limit(SECTION_LIMIT))
     lines = []
     for match in matches:
         if match.need.is_live and match.solution.is_live:

@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.models import Match
@@ -22,9 +23,7 @@ from search.documents import Filters, ListingDocument
 from search.matcher import ConceptVectors, Matcher, MatchQuery, RankedMatch, RankingSettings
 
 OTHER = {"need": "solution", "solution": "need"}
-LEDGER_SIZE = 20  # matches kept per listing
-# Below this, a pairing is noise rather than a match worth a person's attention.
-MIN_SIMILARITY = 0.80
+LEDGER_SIZE = 20  # candidates ranked per listing; the delivery rule decides what is kept
 
 
 def ranking_settings() -> RankingSettings:
@@ -73,10 +72,16 @@ def query_for(seeker: ListingDocument) -> MatchQuery:
                       seeker=seeker)
 
 
-def _documents(kind: str):
+def documents_loader(kind: str):
+    """Loads candidate documents by id for the matcher (structured fit and evidence)."""
+    cls = LISTING_CLASSES[kind]
+    # Each candidate's organisation, sectors and countries in one query each, not per row.
+    options = [selectinload(cls.organization), selectinload(cls.sector_links)]
+    if kind == "solution":
+        options.append(selectinload(cls.country_links))
+
     def load(ids: list[int]) -> dict[int, ListingDocument]:
-        cls = LISTING_CLASSES[kind]
-        rows = db.session.scalars(select(cls).where(cls.id.in_(ids)))
+        rows = db.session.scalars(select(cls).where(cls.id.in_(ids)).options(*options))
         return {row.id: indexing.to_document(row) for row in rows}
     return load
 
@@ -85,34 +90,50 @@ def rank_for(listing, size: int = LEDGER_SIZE) -> list[RankedMatch]:
     seeker = indexing.to_document(listing)
     target = OTHER[listing.kind]
     return make_matcher(backend()).rank(target, query_for(seeker), size=size,
-                                        documents=_documents(target))
+                                        documents=documents_loader(target))
 
 
 def match_listing(kind: str, listing_id: int) -> int:
-    """Refresh the ledger for one listing.  Returns how many matches it now has."""
+    """Refresh the ledger for one listing.  Returns how many matches it delivers now."""
+    return sum(1 for match in refresh_matches(kind, listing_id) if match.delivered)
+
+
+def refresh_matches(kind: str, listing_id: int) -> list[RankedMatch]:
+    """Rank for one listing and record in the ledger what the delivery rule delivers.
+
+    Returns the ranking.  A pair below the bar is not recorded, but a row already in the ledger
+    keeps its verdicts and its history: it is only marked as no longer delivered.
+    """
     listing = db.session.get(LISTING_CLASSES[kind], listing_id)
     if listing is None or not listing.is_live:
-        return 0
-    ranked = [m for m in rank_for(listing) if (m.similarity or 0) >= MIN_SIMILARITY
-              or m.text_rank is not None]
+        return []
+    ranked = rank_for(listing)
     for match in ranked:
         need_id, solution_id = (listing_id, match.id) if kind == "need" else (match.id,
                                                                                listing_id)
-        _upsert(need_id, solution_id, match)
+        _record(need_id, solution_id, match)
     db.session.commit()
-    return len(ranked)
+    return ranked
 
 
-def _upsert(need_id: int, solution_id: int, ranked: RankedMatch) -> None:
+def _record(need_id: int, solution_id: int, ranked: RankedMatch) -> None:
     row = db.session.scalar(select(Match).where(Match.need_id == need_id,
                                                 Match.solution_id == solution_id))
-    reasons = [asdict(reason) for reason in ranked.reasons]
     if row is None:
-        db.session.add(Match(need_id=need_id, solution_id=solution_id, score=ranked.score,
-                             reasons=reasons, first_seen_at=utcnow()))
-    else:
-        # Refresh score and reasons, but never a side's verdict: dismissed stays dismissed.
-        row.score, row.reasons = ranked.score, reasons
+        if not ranked.delivered:
+            return
+        row = Match(need_id=need_id, solution_id=solution_id, first_seen_at=utcnow())
+        db.session.add(row)
+    _apply(row, ranked)
+
+
+def _apply(row: Match, ranked: RankedMatch) -> None:
+    """Refresh the evidence, but never a side's verdict: dismissed stays dismissed."""
+    row.score, row.reasons = ranked.score, [asdict(reason) for reason in ranked.reasons]
+    row.evidence = ranked.evidence.score if ranked.evidence else None
+    row.delivered = ranked.delivered
+    if row.delivered and row.delivered_at is None:
+        row.delivered_at = utcnow()
 
 
 def rebuild_all() -> tuple[int, int]:
@@ -129,6 +150,58 @@ def rebuild_all() -> tuple[int, int]:
     for need_id in tqdm(need_ids, desc="Matching needs", unit="need"):
         matches += match_listing("need", need_id)
     return indexed, matches
+
+
+def rescore_all() -> dict[str, int]:
+    """``flask matches rescore``: re-apply the delivery rule to the whole ledger.
+
+    Every live listing is ranked again (the rule weighs a candidate against the seeker's
+    others, so a pair cannot be judged alone), both ways: a pair is delivered if either
+    side's ranking delivers it.  Verdicts and dismiss reasons are kept; an undelivered pair
+    without a verdict or a past delivery is removed; a pair delivered before but not now
+    stays, as history, no longer delivered.
+    """
+    from tqdm import tqdm
+
+    from marketplace.services.listings import live_filter
+
+    verdicts: dict[tuple[int, int], RankedMatch] = {}
+    for kind in ("need", "solution"):
+        cls = LISTING_CLASSES[kind]
+        ids = list(db.session.scalars(select(cls.id).where(live_filter(cls))))
+        for listing_id in tqdm(ids, desc=f"Ranking {kind}s", unit=kind):
+            for match in rank_for(db.session.get(cls, listing_id)):
+                pair = (listing_id, match.id) if kind == "need" else (match.id, listing_id)
+                best = verdicts.get(pair)
+                if match.delivered and (best is None or not best.delivered
+                                        or match.evidence.score > best.evidence.score):
+                    verdicts[pair] = match
+    counts = {"delivered": 0, "kept": 0, "removed": 0, "added": 0}
+    known = set()
+    for row in db.session.scalars(select(Match)).all():
+        known.add((row.need_id, row.solution_id))
+        match = verdicts.get((row.need_id, row.solution_id))
+        if match is not None:
+            _apply(row, match)
+            counts["delivered"] += 1
+        elif _has_history(row):
+            row.delivered = False
+            counts["kept"] += 1
+        else:
+            db.session.delete(row)
+            counts["removed"] += 1
+    for (need_id, solution_id), match in verdicts.items():
+        if (need_id, solution_id) not in known:
+            _record(need_id, solution_id, match)
+            counts["added"] += 1
+    db.session.commit()
+    return counts
+
+
+def _has_history(row: Match) -> bool:
+    """A verdict from either side, or a past delivery: the row is kept."""
+    return (row.delivered_at is not None or row.buyer_state != "new"
+            or row.supplier_state != "new")
 
 
 def handle_listing_changed(kind: str, listing_id: int) -> None:

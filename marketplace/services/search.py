@@ -55,6 +55,8 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     highlights: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     degraded: bool = False  # the search engine was down: a database listing is shown
+    related: int = 0  # results near the query that do not answer it (hidden unless asked)
+    showing_related: bool = False
 
     @property
     def pages(self) -> int:
@@ -78,14 +80,14 @@ def _filters(args: browse.Filters, kind: str) -> Filters:
     return filters
 
 
-def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relevance"
-           ) -> SearchPage:
+def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relevance",
+           related: bool = False) -> SearchPage:
     """Search with facets: hybrid (words and meaning) when ranking by relevance, so a query in
     any language finds listings written in another.  If the engine is down, fall back to
     the database."""
     try:
         if args.q and sort == "relevance":
-            return _hybrid(kind, args, page)
+            return _hybrid(kind, args, page, related)
         result: SearchResult = backend().text_search(
             kind, args.q, _filters(args, kind), size=PER_PAGE, offset=(page - 1) * PER_PAGE,
             sort=sort, facets=True, highlight=True)
@@ -101,21 +103,29 @@ def search(kind: str, args: browse.Filters, *, page: int = 1, sort: str = "relev
 HYBRID_DEPTH = 100
 
 
-def _hybrid(kind: str, args: browse.Filters, page: int) -> SearchPage:
-    """The matcher's ranking for a typed query; facets are counted over what it found."""
+def _hybrid(kind: str, args: browse.Filters, page: int, related: bool = False) -> SearchPage:
+    """The matcher's ranking for a typed query; facets are counted over what it found.
+
+    Nearest neighbours always exist, so only results whose evidence answers the query
+    (search/evidence.py: its words, a concept it names, or a close meaning) are results; the
+    others are "related", shown only when asked for.
+    """
     from marketplace.services import indexing
-    from marketplace.services.matching import MIN_SIMILARITY, make_matcher
+    from marketplace.services.matching import documents_loader, make_matcher
+    from search.evidence import relevant_to_query
 
     vector = indexing.embed_texts([args.q], role="query")[0]
     ranked = make_matcher(backend()).rank(
-        kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH)
-    # Nearest neighbours always exist: keep only word matches and close meanings.
-    ranked = [m for m in ranked if m.text_rank is not None or (m.similarity or 0) >= MIN_SIMILARITY]
-    rows = _load(kind, [m.id for m in ranked])
+        kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH,
+        documents=documents_loader(kind))
+    answers = [m for m in ranked if relevant_to_query(m.evidence)]
+    shown = ranked if related else answers
+    rows = _load(kind, [m.id for m in shown])
     start = (page - 1) * PER_PAGE
     return SearchPage(kind=kind, listings=rows[start:start + PER_PAGE], total=len(rows),
                       page=page, facets=_sorted_facets(_count_facets(rows)),
-                      highlights={m.id: m.highlights for m in ranked})
+                      highlights={m.id: m.highlights for m in shown},
+                      related=len(ranked) - len(answers), showing_related=related)
 
 
 def _count_facets(rows: list) -> dict[str, dict[str, int]]:

@@ -26,7 +26,8 @@ def world():
     admin = UserFactory(admin=True, email="admin@example.org")
     published_solution = SolutionFactory(organization=supplier.organization, published=True)
     published_need = NeedFactory(organization=buyer.organization, published=True)
-    match = Match(need=published_need, solution=published_solution, score=1.0, reasons=[])
+    match = Match(need=published_need, solution=published_solution, score=1.0,
+                  evidence=1.0, delivered=True, reasons=[])
     db.session.add(match)
     db.session.commit()
     return {

@@ -29,8 +29,10 @@ def buyer_world():
     fair = SolutionFactory(published=True, title="Constructed wetland kit")
     reasons = [{"kind": "sectors", "detail": {"codes": ["WAT.MUN"]}},
                {"kind": "semantic", "detail": {"similarity": 0.81}}]
-    matches = [Match(need=need, solution=good, score=0.9, reasons=reasons),
-               Match(need=need, solution=fair, score=0.4, reasons=reasons)]
+    matches = [Match(need=need, solution=good, score=0.9,
+                     evidence=0.9, delivered=True, reasons=reasons),
+               Match(need=need, solution=fair, score=0.4,
+                     evidence=0.4, delivered=True, reasons=reasons)]
     db.session.add_all(matches)
     db.session.commit()
     outbox_module.mark_committed_as_handled()  # these tests add matches by hand
@@ -98,7 +100,8 @@ def test_a_match_never_reappears_and_nothing_new_sends_nothing(buyer_world, outb
     assert len(_digests_to(outbox, buyer.email)) == 1  # nothing new: no e-mail
 
     newcomer = SolutionFactory(published=True, title="Sludge dryer")
-    db.session.add(Match(need=need, solution=newcomer, score=0.7, reasons=[]))
+    db.session.add(Match(need=need, solution=newcomer, score=0.7,
+                         evidence=0.7, delivered=True, reasons=[]))
     db.session.commit()
     digests.schedule("daily", TOMORROW + timedelta(days=1))
 
@@ -313,3 +316,59 @@ def test_the_unsubscribe_header_is_written_as_a_plain_link(buyer_world, outbox):
     header = next(line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:"))
     assert header.startswith(b"List-Unsubscribe: <http://localhost/unsubscribe/")
     assert b"=?" not in header and header.endswith(b">")
+
+
+def test_at_most_five_matches_per_listing_best_first_grouped_by_listing(outbox):
+    buyer = UserFactory(buyer=True, email="mai@hue.example")
+    first = NeedFactory(organization=buyer.organization, published=True, title="Need one")
+    second = NeedFactory(organization=buyer.organization, published=True, title="Need two")
+    for n in range(7):
+        db.session.add(Match(need=first, solution=SolutionFactory(published=True,
+                                                                  title=f"Offer {n}"),
+                             score=0.5, evidence=0.5 + n / 100, delivered=True, reasons=[]))
+    db.session.add(Match(need=second, solution=SolutionFactory(published=True, title="Best"),
+                         score=0.5, evidence=0.99, delivered=True, reasons=[]))
+    db.session.commit()
+    outbox_module.mark_committed_as_handled()
+
+    digests.schedule("daily", TODAY)
+
+    [message] = _digests_to(outbox, buyer.email)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert message["Subject"] == "6 new matches on the EST Marketplace"
+    # The listing with the best match comes first; then the five best of the other.
+    assert text.index("For your listing: Need two") < text.index("Best") < text.index(
+        "For your listing: Need one")
+    offers = [f"Offer {n}" for n in (6, 5, 4, 3, 2)]
+    assert [text.index(title) for title in offers] == sorted(text.index(t) for t in offers)
+    assert "Offer 1" not in text and "Offer 0" not in text
+    assert text.count("For your listing:") == 2
+
+
+def test_a_match_below_the_bar_is_never_sent(outbox):
+    buyer = UserFactory(buyer=True, email="an@hue.example")
+    need = NeedFactory(organization=buyer.organization, published=True)
+    db.session.add(Match(need=need, solution=SolutionFactory(published=True), score=0.9,
+                         evidence=0.2, delivered=False, reasons=[]))
+    db.session.commit()
+    outbox_module.mark_committed_as_handled()
+
+    assert digests.preview(buyer) is None
+    assert digests.schedule("daily", TODAY) == 0
+    assert _digests_to(outbox, buyer.email) == []
+
+
+def test_a_claimed_digest_whose_matches_were_all_dismissed_is_not_sent(buyer_world, outbox):
+    buyer, _, matches = buyer_world
+    period = digests.period_for("daily", TODAY)
+    claimed, _ = digests._claim_batch(period, [buyer.id])
+    claimed[0].status = "retrying"  # a transient failure released it: a retry will send it
+    for match in matches:  # ... but meanwhile its matches were dismissed
+        match.buyer_state = "dismissed"
+    db.session.commit()
+
+    with digests.MailSession() as session:
+        assert digests.deliver(buyer.id, period, session) == 0
+
+    assert _digests_to(outbox, buyer.email) == []
+    assert db.session.get(DigestDelivery, claimed[0].id).status == "skipped"

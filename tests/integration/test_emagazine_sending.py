@@ -190,7 +190,8 @@ def test_sending_needs_both_editions(app, issue):
 def test_automatic_sections_are_filled_from_the_marketplace(app, issue):
     supplier_solution = SolutionFactory(published=True, title="Membrane bioreactor")
     need = NeedFactory(published=True, title="Sludge treatment for Hue")
-    db.session.add(Match(need=need, solution=supplier_solution, score=0.8, reasons=[],
+    db.session.add(Match(need=need, solution=supplier_solution, score=0.8,
+                         evidence=0.8, delivered=True, reasons=[],
                          buyer_state="interesting"))
     db.session.add(Event(title="Yixing EST Fair", kind="exhibition", base="yixing",
                          starts_on=date.today() + timedelta(days=10), location="Yixing"))

@@ -49,7 +49,8 @@ def _readers(count: int) -> list[User]:
     for _ in range(count):
         user = UserFactory(buyer=True, digest_frequency="daily")
         need = NeedFactory(organization=user.organization, published=True)
-        db.session.add(Match(need=need, solution=solution, score=0.9, reasons=[]))
+        db.session.add(Match(need=need, solution=solution, score=0.9,
+                             evidence=0.9, delivered=True, reasons=[]))
         users.append(user)
     db.session.commit()
     return users
@@ -60,7 +61,8 @@ def _add_matches(users: list[User]) -> None:
     solution = SolutionFactory(published=True)
     for user in users:
         need = db.session.scalar(select(Need).where(Need.organization_id == user.organization_id))
-        db.session.add(Match(need=need, solution=solution, score=0.8, reasons=[]))
+        db.session.add(Match(need=need, solution=solution, score=0.8,
+                             evidence=0.8, delivered=True, reasons=[]))
     db.session.commit()
 
 

@@ -49,8 +49,30 @@ def test_matcher_fuses_and_explains():
     results = matcher.rank("solution", MatchQuery("w", [0.0], Filters()), size=3)
 
     assert [r.id for r in results] == [2, 1, 3]
-    assert {r.kind for r in results[0].reasons} == {"terms", "semantic"}
+    assert {r.kind for r in results[0].reasons} == {"terms"}  # no evidence without documents
     assert results[0].text_rank == 2 and results[0].semantic_rank == 1
+    assert not any(r.delivered for r in results)
+
+
+def test_evidence_reorders_a_listing_s_candidates_and_decides_delivery():
+    """Fused ranks put 3 first; its sector is another family, while 4 shares the need's
+    sector, its concepts and its facts: the evidence puts 4 first and delivers only it."""
+    need = _need(title="Biogas from livestock manure by anaerobic digestion")
+    documents = {
+        3: _solution(id=3, title="Air quality monitoring micro-stations", sectors=["AIR"],
+                     countries=["VN"]),
+        4: _solution(id=4, title="Anaerobic digestion of manure for biogas"),
+    }
+    matcher = Matcher(FakeBackend([3, 4], [3, 4]), embed=lambda text: [1.0])
+    query = MatchQuery(need.title, [1.0], Filters(), seeker=need)
+
+    results = matcher.rank("solution", query, size=2, documents=lambda ids: documents)
+
+    assert [r.id for r in results] == [4, 3]
+    assert results[0].delivered and not results[1].delivered
+    assert {"anaerobic digestion", "biogas"} <= set(results[0].evidence.concepts)
+    kinds = [r.kind for r in results[0].reasons]
+    assert "concepts" in kinds and "sectors" in kinds
 
 
 def test_matcher_without_text_uses_knn_only():
