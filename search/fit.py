@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 
 from search import money
 from search.documents import ListingDocument, Reason
@@ -68,12 +69,13 @@ def structured_fit(seeker: ListingDocument, candidate: ListingDocument
 
 
 def _family(code: str) -> str:
-    return code.split(".", 1)[0]
+    return code.partition(".")[0]
 
 
 def _most_specific(codes: Collection[str]) -> set[str]:
     """The codes a listing chose: documents also carry their ancestors ("WAT" for "WAT.MUN")."""
-    return {code for code in codes if not any(other.startswith(code + ".") for other in codes)}
+    parents = {code.rpartition(".")[0] for code in codes if "." in code}
+    return {code for code in codes if code not in parents}
 
 
 def _sector_match(need_sectors: Collection[str], solution_sectors: Collection[str],
@@ -131,6 +133,7 @@ def _trl_fit(need, solution):
     return -1.0, Reason("unmet", {"what": "trl", "need": need.min_trl, "offer": solution.trl})
 
 
+@lru_cache(maxsize=1024)
 def _certificate_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.casefold())
 
