@@ -24,7 +24,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from marketplace import cli, errors, http_security, i18n, input_guards, outbox, templating
+    from marketplace import (
+        cli,
+        errors,
+        http_security,
+        i18n,
+        input_guards,
+        outbox,
+        taxonomy,
+        templating,
+    )
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -36,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    taxonomy.init_app(app)
     errors.init_app(app)
     outbox.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or _default_publisher(app))
     input_guards.init_app(app)  # before the blueprints: their rules use its converters

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from search import fit
+
 
 @dataclass(frozen=True)
 class Sector:
@@ -73,6 +75,35 @@ class Taxonomy:
         return hits
 
 
+    def crosswalk(self) -> dict[str, frozenset[str]]:
+        """For each sector, the other sectors it shares a CTCN sector or a Y02 class with.
+
+        Shared means the same code, or one inside the other ("Transport" holds "Transport:
+        Vehicle emissions"; "Y02P 70" holds "Y02P 70/10"). A bare Y02 subclass ("Y02A",
+        "Y02E") is too broad to relate two sectors: it spans a whole family of ours.
+        """
+        related: dict[str, set[str]] = {code: set() for code in self.sectors}
+        sectors = list(self.sectors.values())
+        for i, one in enumerate(sectors):
+            for other in sectors[i + 1:]:
+                if _shares_external_code(one, other):
+                    related[one.code].add(other.code)
+                    related[other.code].add(one.code)
+        return {code: frozenset(codes) for code, codes in related.items()}
+
+
+def _contains(broad: str, narrow: str, separator: str) -> bool:
+    return narrow == broad or narrow.startswith(broad + separator)
+
+
+def _shares_external_code(one: Sector, other: Sector) -> bool:
+    ctcn = any(_contains(a, b, ": ") or _contains(b, a, ": ")
+               for a in one.ctcn for b in other.ctcn)
+    y02 = any(_contains(a, b, "/") or _contains(b, a, "/")
+              for a in one.y02 for b in other.y02 if " " in a and " " in b)
+    return ctcn or y02
+
+
 def _read(node: dict, parent: str | None, out: dict[str, Sector]) -> None:
     children = node.get("children", [])
     out[node["code"]] = Sector(
@@ -94,3 +125,8 @@ def taxonomy() -> Taxonomy:
     for node in raw["sectors"]:
         _read(node, None, sectors)
     return Taxonomy(sectors)
+
+
+def init_app(app) -> None:
+    """Give the matcher's structured fit this tree's crosswalk: search/ knows no taxonomy."""
+    fit.use_crosswalk(taxonomy().crosswalk())

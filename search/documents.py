@@ -97,7 +97,9 @@ class Hit:
 class Reason:
     """One piece of evidence for a match, stored in the ledger and explained to readers."""
 
-    kind: str  # terms, sectors, country, capacity, budget, certifications, semantic
+    # terms, concepts, semantic, sectors, country, capacity, budget, certifications, unmet;
+    # search/fit.py lists the details of the structured ones.
+    kind: str
     detail: dict = field(default_factory=dict)
 
 

@@ -43,3 +43,23 @@ def test_choices_indent_children():
     choices = dict(taxonomy().choices("en"))
     assert choices["WAT"] == "Water"
     assert choices["WAT.SLU"] == "— Sludge"
+
+
+def test_the_crosswalk_relates_sectors_that_share_a_ctcn_sector_or_y02_class():
+    crosswalk = taxonomy().crosswalk()
+    assert "ENE.BIO" in crosswalk["WST.BIO"] and "WST.BIO" in crosswalk["ENE.BIO"]  # Y02E 50/30
+    assert "AIR.IND" in crosswalk["WAT.IND"]  # Y02P 70
+    assert "AIR.VEH" in crosswalk["ENE.TRN"]  # CTCN "Transport" holds "Transport: Vehicle..."
+    # A bare Y02 subclass ("Y02A") spans too much to relate adaptation to all of water.
+    assert "WAT.DRK" not in crosswalk["CAD"]
+    assert "AIR" not in crosswalk["WAT.STM"]  # Y02A 50/00 and Y02A 50/20 are different groups
+
+
+def test_the_app_gives_the_fit_its_crosswalk(monkeypatch):
+    from marketplace import create_app
+    from search.fit import sector_relation
+
+    monkeypatch.setattr("search.fit._CROSSWALK", {})
+    assert sector_relation(["WST", "WST.BIO"], ["ENE", "ENE.BIO"]) is None
+    create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert sector_relation(["WST", "WST.BIO"], ["ENE", "ENE.BIO"]) == "crosswalk"

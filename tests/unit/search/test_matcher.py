@@ -103,7 +103,8 @@ def test_structured_fit_when_everything_fits():
     assert score == 1.0
     assert {r.kind for r in reasons} == {"sectors", "country", "capacity", "budget",
                                          "certifications"}
-    assert next(r for r in reasons if r.kind == "sectors").detail["codes"] == ["WAT.MUN"]
+    assert next(r for r in reasons if r.kind == "sectors").detail == {"codes": ["WAT.MUN"],
+                                                                      "relation": "same"}
 
 
 def test_structured_fit_is_symmetric_in_direction():
@@ -117,6 +118,8 @@ def test_structured_fit_penalises_misfits():
     assert score < 0
     capacity = next(r for r in reasons if r.kind == "capacity")
     assert capacity.detail["fits"] is False
+    unmet = [r.detail["what"] for r in reasons if r.kind == "unmet"]
+    assert sorted(unmet) == ["certifications", "country"]
 
 
 def test_unknown_facts_are_neutral():
