@@ -126,12 +126,26 @@ def sweep(rows: list[dict], direction: str, bars) -> None:
               f"P2 {p2:.3f}  R2 (of the ranked grade-2 pairs) {r2:.3f}")
 
 
+def _requirements_as_scores() -> None:
+    """The alternative to hard filters: every candidate is ranked, and an unserved country or
+    a short TRL only counts against it in the structured fit (search/fit.py)."""
+    from marketplace.services import matching
+    from search.documents import Filters
+
+    matching.hard_filters = lambda seeker: Filters()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
     parser.add_argument("--backend", default="local")
     parser.add_argument("--dump", help="Write (or read, if it exists) the features as JSON.")
+    parser.add_argument("--requirements", choices=["filter", "score"], default="filter",
+                        help="A need's country and minimum TRL as hard filters (the product), "
+                             "or only as unmet reasons that lower the fit (the alternative).")
     args = parser.parse_args()
+    if args.requirements == "score":
+        _requirements_as_scores()
     if args.dump and os.path.exists(args.dump):
         rows = json.loads(Path(args.dump).read_text())
     else:

@@ -25,23 +25,23 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from search import expansion
+from search import expansion, fit
 from search.documents import Reason
 
 # The bar: how sure the fitted model must be that a reader would call the match relevant
 # (0 not, 1 very).  Chosen on match-dev for precision first (README "The delivery rule").
-DELIVERY_BAR = 0.5
+DELIVERY_BAR = 0.45
 
 # Logistic weights per seeker kind (a need's solutions, a solution's needs), fitted on match-dev
 # with graded targets (grade / 2) by bench/delivery_rule.py; see bench/RESULTS.md.
 WEIGHTS = {
     "need": {
-        "bias": -4.297, "text": 0.49, "semantic": 0.131, "sector_same": 1.803,
-        "sector_family": 0.257, "cidf": 0.346, "fit": 0.714, "margin": 0.487,
+        "bias": -4.494, "text": 0.662, "semantic": 0.117, "sector_same": 1.862,
+        "sector_family": 0.106, "cidf": 0.334, "fit": 0.739, "margin": 0.448,
     },
     "solution": {
-        "bias": -4.489, "text": -0.397, "semantic": 0.204, "sector_same": 1.45,
-        "sector_family": 0.392, "cidf": 0.228, "fit": 0.923, "margin": 0.659,
+        "bias": -4.558, "text": -0.439, "semantic": 0.21, "sector_same": 1.506,
+        "sector_family": 0.289, "cidf": 0.229, "fit": 0.921, "margin": 0.642,
     },
 }
 
@@ -148,12 +148,7 @@ def concepts_of(text: str) -> frozenset[str]:
     return frozenset(concept.english[0] for concept in expansion.expand(text).concepts)
 
 
-def sector_relation(a, b) -> str | None:
-    """How two listings' sectors relate on the taxonomy tree.  Documents carry each chosen
-    code with its ancestors, so a shared top-level code means the same family."""
-    shared = set(a.sectors) & set(b.sectors)
-    if any("." in code for code in shared):
-        return "same"
-    if shared:
-        return "family"
-    return None
+def sector_relation(seeker, candidate) -> str | None:
+    """How the two listings' chosen sectors relate (search/fit.py), whichever is the need."""
+    need, solution = (seeker, candidate) if seeker.kind == "need" else (candidate, seeker)
+    return fit.sector_relation(need.sectors, solution.sectors)
