@@ -119,4 +119,14 @@ SECTION_KINDS = {
     "news": _l("News"),
 }
 
+# Labels for the codes in marketplace.models.search.DISMISS_REASONS (the column's vocabulary);
+# forms.DismissForm fails at import if a code has no label here.
+DISMISS_REASON_LABELS = {
+    "not_relevant": _l("Not relevant"),
+    "wrong_scale": _l("Wrong scale"),
+    "wrong_country": _l("Wrong country"),
+    "already_known": _l("Already known"),
+    "other": _l("Other"),
+}
+
 LISTING_LIFETIME_DAYS = 365

@@ -39,6 +39,7 @@ from wtforms.validators import (
 
 from marketplace import constants
 from marketplace.models import Need, Solution
+from marketplace.models.search import DISMISS_REASONS
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language, safe_url
 
@@ -341,6 +342,20 @@ class ActionForm(FlaskForm):
     """A button that changes state: CSRF-protected, no fields."""
 
     submit = SubmitField()
+
+
+class DismissForm(FlaskForm):
+    """Dismiss a match, optionally saying why (read back by ``flask eval-matching``).
+
+    No reason is a valid answer; a value outside the list is not.  ``Optional`` after the
+    choice check lets an empty or absent reason through and nothing else.
+    """
+
+    reason = SelectField(
+        _l("Reason (optional)"), validators=[Optional()],
+        choices=[("", "—")] + [(code, constants.DISMISS_REASON_LABELS[code])
+                               for code in DISMISS_REASONS])
+    submit = SubmitField(_l("Dismiss"))
 
 
 class RoleForm(FlaskForm):

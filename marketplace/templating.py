@@ -118,6 +118,7 @@ def init_app(app: Flask) -> None:
         "moderation_action_name": constants.MODERATION_ACTIONS,
         "issue_status_name": constants.ISSUE_STATUSES,
         "section_kind_name": constants.SECTION_KINDS,
+        "dismiss_reason_name": constants.DISMISS_REASON_LABELS,
     }
     for name, mapping in labels.items():
         app.jinja_env.filters[name] = _labeller(mapping)

@@ -8,7 +8,7 @@ import factory
 from argon2 import PasswordHasher
 
 from marketplace.extensions import db
-from marketplace.models import Need, Organization, Solution, User
+from marketplace.models import Match, Need, Organization, Solution, User
 from marketplace.models._time import utcnow
 
 PASSWORD = "correct horse battery"
@@ -108,3 +108,16 @@ class NeedFactory(ListingFactory):
     min_trl = 7
     required_certifications = factory.LazyFunction(list)
     sectors = factory.LazyFunction(lambda: ["WAT.MUN"])
+
+
+class MatchFactory(Base):
+    """A ledger row between two published listings; below the bar unless ``delivered=True``."""
+
+    class Meta:
+        model = Match
+
+    need = factory.SubFactory(NeedFactory, published=True)
+    solution = factory.SubFactory(SolutionFactory, published=True)
+    score = 0.5
+    reasons = factory.LazyFunction(list)
+    delivered = False
