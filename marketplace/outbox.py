@@ -177,7 +177,7 @@ def handle_events(event_ids: list[int], handler: Callable[[OutboxEvent], None]) 
 
 
 def _record_failure(event_id: int, error: Exception) -> None:
-    log.warning("outbox event %s failed: %s", event_id, error)
+    log.warning("outbox event %s failed: %s", event_id, error, exc_info=error)
     outbox_event = db.session.get(OutboxEvent, event_id)
     if outbox_event is not None:
         outbox_event.attempts += 1

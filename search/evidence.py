@@ -96,8 +96,10 @@ def weigh(seeker_kind: str, evidence: list[Evidence]) -> None:
     base = [_logit(weights, item) for item in evidence]
     order = sorted(range(n), key=lambda i: -base[i])
     for position, i in enumerate(order):
-        rival = order[1] if position == 0 else order[0]
-        evidence[i].margin = base[i] - base[rival] if n > 1 else 0.0
+        # A lone candidate's rival is nothing at all: a candidate without any evidence.
+        rival = (base[order[1]] if position == 0 else base[order[0]]) if n > 1 \
+            else weights["bias"]
+        evidence[i].margin = base[i] - rival
         evidence[i].score = 1 / (1 + math.exp(-_logit(weights, evidence[i])))
 
 

@@ -17,6 +17,7 @@ from marketplace.forms import ActionForm, DismissForm
 from marketplace.input_guards import BadInput
 from marketplace.models import Match
 from marketplace.services import listings as listing_service
+from marketplace.services import matching
 from marketplace.services.explanations import explain
 
 bp = Blueprint("matches", __name__)
@@ -33,12 +34,27 @@ def for_listing(plural: str, listing_id: int):
     listing = listing_service.get_listing(kind, listing_id, for_edit=True)
     show = "dismissed" if request.args.get("show") == "dismissed" else "active"
     rows = _matches_of(kind, listing.id, dismissed=show == "dismissed")
+    candidates = [] if show == "dismissed" else _possible(listing)
     return render_template("matches/for_listing.html", listing=listing, kind=kind, rows=rows,
                            delivered=[m for m in rows if m.delivered],
                            possible=[m for m in rows if not m.delivered],
+                           candidates=candidates,
                            side=SIDE[kind], reason_column=REASON[kind], show=show,
                            explain=explain, action_form=ActionForm(),
                            dismiss_form=DismissForm())
+
+
+def _possible(listing) -> list:
+    """Candidates below the bar, ranked now; none if the search engine is down."""
+    from search.backends.base import SearchUnavailable
+
+    own = Match.need_id if listing.kind == "need" else Match.solution_id
+    other = Match.solution_id if listing.kind == "need" else Match.need_id
+    known = set(db.session.scalars(select(other).where(own == listing.id)))
+    try:
+        return matching.possible_matches(listing, exclude=known)
+    except SearchUnavailable:
+        return []
 
 
 def _matches_of(kind: str, listing_id: int, dismissed: bool) -> list[Match]:

@@ -7,7 +7,7 @@ The same ranking serves the owners' match pages and ``flask eval-ranking``.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from flask import current_app
 from sqlalchemy import select
@@ -134,6 +134,30 @@ def _apply(row: Match, ranked: RankedMatch) -> None:
     row.delivered = ranked.delivered
     if row.delivered and row.delivered_at is None:
         row.delivered_at = utcnow()
+
+
+@dataclass
+class PossibleMatch:
+    """A candidate below the delivery bar, shown on its owner's matches page and never sent."""
+
+    listing: object  # the other side's Solution or Need
+    reasons: list[dict]
+
+
+POSSIBLE_SHOWN = 5
+
+
+def possible_matches(listing, exclude: set[int]) -> list[PossibleMatch]:
+    """The best few candidates the rule does not deliver (ranked now, not kept in the ledger),
+    leaving out ``exclude``: the other side's ids already in the ledger for this listing."""
+    if not listing.is_live:
+        return []
+    ranked = [m for m in rank_for(listing) if not m.delivered and m.id not in exclude]
+    cls = LISTING_CLASSES[OTHER[listing.kind]]
+    rows = {row.id: row for row in db.session.scalars(
+        select(cls).where(cls.id.in_([m.id for m in ranked[:POSSIBLE_SHOWN]])))}
+    return [PossibleMatch(rows[m.id], [asdict(reason) for reason in m.reasons])
+            for m in ranked[:POSSIBLE_SHOWN] if m.id in rows and rows[m.id].is_live]
 
 
 def rebuild_all() -> tuple[int, int]:

@@ -254,6 +254,9 @@ def test_dismissing_needs_the_csrf_token(app, client, auth, buyer, need):
 def test_rerunning_the_matcher_keeps_a_dismissal_and_its_reason(client, auth):
     """"A dismissed pair never returns": the matcher's upsert refreshes score and reasons but
     never a side's verdict or reason."""
+    from tests.integration.test_search import other_listings
+
+    other_listings()
     buyer, supplier = UserFactory(buyer=True), UserFactory()
     solution = SolutionFactory(organization=supplier.organization, published=True)
     need = NeedFactory(organization=buyer.organization, published=True)

@@ -90,3 +90,12 @@ def test_sector_relation_on_the_tree():
     assert evidence.sector_relation(need, doc("solution", "WAT.MUN", "WAT")) == "same"
     assert evidence.sector_relation(need, doc("solution", "WAT.IND", "WAT")) == "family"
     assert evidence.sector_relation(need, doc("solution", "AIR.IND", "AIR")) is None
+
+
+def test_a_lone_candidate_is_weighed_on_its_own_evidence():
+    alone = [_strong()]
+    weigh("solution", alone)
+    assert alone[0].margin > 0 and alone[0].delivered
+    nothing = [_weak()]
+    weigh("solution", nothing)
+    assert not nothing[0].delivered
