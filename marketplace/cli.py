@@ -141,7 +141,7 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
 
 
 @click.command("eval-matching")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=click.Path(exists=True, file_okay=False), required=False)
 @click.option("--backend", "backend_name", type=click.Choice(["local", "elasticsearch"]),
               default="local", show_default=True)
 @click.option("--direction", type=click.Choice(["need", "solution", "both"]), default="both",
@@ -149,13 +149,22 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
 @click.option("--run-file", type=click.Path(dir_okay=False),
               help="Write every ranked pair, delivered or not, with its grade (TSV).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON.")
+@click.option("--from-ledger", is_flag=True,
+              help="Instead: how many pairs people dismissed the current rule would still "
+                   "deliver, in this database.")
 @with_appcontext
-def eval_matching(folder, backend_name, direction, run_file, as_json) -> None:
+def eval_matching(folder, backend_name, direction, run_file, as_json, from_ledger) -> None:
     """Measure what the ledger delivers (precision, recall, nDCG) on labelled listings, in a
     temporary world of its own."""
     import json
 
     from marketplace.services import match_evaluation
+
+    if from_ledger:
+        click.echo(json.dumps(match_evaluation.dismissed_still_delivered(), indent=2))
+        return
+    if folder is None:
+        raise click.UsageError("Give the folder of a labelled set, or --from-ledger.")
 
     directions = match_evaluation.DIRECTIONS if direction == "both" else (direction,)
     summary = match_evaluation.evaluate(folder, backend_name, directions, run_file)

@@ -260,3 +260,38 @@ def table(summary: dict) -> str:
             rows.append(f"{direction:<10}{lang:<6}" + "".join(
                 f"{values[n]:>13}" for n in names))
     return "\n".join(rows)
+
+
+# -- the live ledger --------------------------------------------------------------------------
+
+
+def dismissed_still_delivered() -> dict:
+    """``--from-ledger``: of the pairs people dismissed, how many the current rule would still
+    deliver (ranked again from the dismissing side), by dismiss reason."""
+    from sqlalchemy import or_
+
+    from marketplace.services.listings import LISTING_CLASSES
+
+    rows = db.session.scalars(select(Match).where(or_(Match.buyer_state == "dismissed",
+                                                      Match.supplier_state == "dismissed")))
+    judged: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    rankings: dict[tuple[str, int], set[int]] = {}
+    for row in rows.all():
+        for kind, state, reason, own, other in (
+                ("need", row.buyer_state, row.buyer_dismiss_reason, row.need_id,
+                 row.solution_id),
+                ("solution", row.supplier_state, row.supplier_dismiss_reason, row.solution_id,
+                 row.need_id)):
+            if state != "dismissed":
+                continue
+            if (kind, own) not in rankings:
+                listing = db.session.get(LISTING_CLASSES[kind], own)
+                rankings[(kind, own)] = {m.id for m in matching.rank_for(listing)
+                                         if m.delivered} if listing is not None else set()
+            counts = judged[reason or "none"]
+            counts[0] += 1
+            counts[1] += other in rankings[(kind, own)]
+    total = [sum(c[0] for c in judged.values()), sum(c[1] for c in judged.values())]
+    return {"dismissed": total[0], "still_delivered": total[1],
+            "by_reason": {reason: {"dismissed": c[0], "still_delivered": c[1]}
+                          for reason, c in sorted(judged.items())}}
