@@ -280,7 +280,12 @@ def bench_one(backend_name: str, size: int, bases: list[_data.BaseText],
                                           highlight=False),
             queries[:args.min_queries], budget=float("inf"), min_count=0,
             desc=f"text_search without highlights {label}")
+        fit_ms, rule_ms = rule_cost(matcher, queries[:args.min_queries], filters,
+                                    {doc.id: doc for doc in _data.documents(bases, vectors,
+                                                                            size)}, label)
         row: dict[str, Any] = {
+            "fit_p50": percentile(fit_ms, 50), "rule_p50": percentile(rule_ms, 50),
+            "fit_p95": percentile(fit_ms, 95), "rule_p95": percentile(rule_ms, 95),
             "backend": backend_name, "docs": size, "index_seconds": spent,
             "docs_per_s": size / spent, "queries": len(matcher_ms), "asked": len(queries),
             "matcher_p50": percentile(matcher_ms, 50), "matcher_p95": percentile(matcher_ms, 95),
@@ -318,6 +323,37 @@ def bench_one(backend_name: str, size: int, bases: list[_data.BaseText],
             drop()
         except Exception as error:  # never hide the run's own error behind the cleanup's
             tqdm.write(f"warning: could not drop the {label} indices: {error}", file=sys.stderr)
+
+
+def rule_cost(matcher: Matcher, queries, filters: Filters, by_id: dict, label: str
+              ) -> tuple[list[float], list[float]]:
+    """What the delivery rule adds: the matcher ranking for a need (with the structured fit
+    over the candidates' documents), without and then with the evidence of the best 40
+    (search/evidence.py), on the same queries."""
+    from dataclasses import replace
+
+    def seeker(text: str) -> ListingDocument:
+        return ListingDocument(id=0, kind="need", title=text[:200], description=text,
+                               sectors=["WAT.MUN", "WAT"], countries=["VN"])
+
+    def documents(ids):
+        return {i: by_id[i] for i in ids if i in by_id}
+
+    def run(settings):
+        ranker = Matcher(matcher.backend, settings, embed=matcher.embed,
+                         concept_vectors=matcher.concept_vectors)
+        return lambda q: ranker.rank(KIND, MatchQuery(q[0], q[1], filters, seeker(q[0])),
+                                     size=10, documents=documents)
+
+    without = run(replace(matcher.settings, evidence_depth=0))
+    with_rule = run(matcher.settings)
+    for query in queries[:5]:
+        with_rule(query)  # warm the concept cache as a running process has it
+    fit_ms = timed_runs(without, queries, budget=float("inf"), min_count=0,
+                        desc=f"matcher with fit {label}")
+    rule_ms = timed_runs(with_rule, queries, budget=float("inf"), min_count=0,
+                         desc=f"matcher with fit and delivery rule {label}")
+    return fit_ms, rule_ms
 
 
 # -- report --------------------------------------------------------------------------------
@@ -448,6 +484,16 @@ def render_section(rows: list[dict[str, Any]], meta: dict[str, Any], info: dict[
         "index docs/s):",
         "",
         breakdown_table(rows), "",
+        "What the delivery rule adds (issue: at most 10 ms on matcher p50 at 10k): the matcher "
+        "ranking for a need with the structured fit over the candidates' documents, without "
+        "and then with the rule's evidence for the best 40 (text, background-relative "
+        f"meaning, sectors, glossary concepts; search/evidence.py), first {args.min_queries} "
+        "queries, p50 / p95 ms:", "",
+        "| backend | docs | fit only | fit + delivery rule | added p50 |",
+        "|---|---|---|---|---|",
+        *[f"| {r['backend']} | {r['docs']:,} | {_ms(r['fit_p50'])} / {_ms(r['fit_p95'])} | "
+          f"{_ms(r['rule_p50'])} / {_ms(r['rule_p95'])} | "
+          f"{r['rule_p50'] - r['fit_p50']:+.1f} |" for r in rows], "",
         f"Data: {base_count:,} unique texts ({base_count - 99:,} CORDIS project titles and "
         "objectives, 99 technology-catalogue entries); documents beyond that are variants with "
         "a deployment line (acronym, city, year) appended to the description and their own "
