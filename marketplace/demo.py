@@ -30,6 +30,7 @@ from marketplace.models import (
 )
 from marketplace.models._time import utcnow
 from marketplace.taxonomy import taxonomy
+from marketplace.templating import shorten
 
 DEMO_PASSWORD = "demo-password-2026"
 DOMAIN = "demo.est-marketplace.org"
@@ -119,129 +120,263 @@ SECTOR_CAPACITY = {
     "SOL": ("ha", 1, 500), "BIO": ("ha", 5, 5000), "CAD": ("ha", 1, 1000),
     "GSC": ("units", 100, 100000),
 }
-APPLICATIONS = ["for municipalities", "for industrial parks", "containerised modular units",
-                "for island and off-grid sites", "for food and agro-processing",
-                "retrofit package for existing plants"]
 CERTIFICATIONS = ["ISO 14001", "ISO 9001", "China Environmental Labelling", "CE",
                   "ISO 45001", "China Energy Conservation Certification"]
 
-# Hand-written offers typical of the water, waste and air industries at Yixing and Wuzhou.
+# Hand-written offers typical of the water, waste and air industries at Yixing and Wuzhou,
+# and of the energy and ecology firms elsewhere: one listing per technology, so that every
+# demo need finds a few genuinely relevant offers in its own sector.
+# (title, sectors, summary, keywords); membrane bioreactors are the showcase's.
 SPECIALIST_SOLUTIONS = [
-    ("Membrane bioreactor (MBR) package plants", ["WAT.MUN", "WAT.REU"],
-     "Hollow-fibre membranes replace secondary clarifiers, giving reuse-grade effluent in a "
-     "third of the footprint of activated sludge.", ["MBR", "membrane", "sewage", "reuse"]),
     ("Decentralised A2O wastewater stations for villages", ["WAT.MUN"],
      "Prefabricated anaerobic-anoxic-oxic stations for 50-2,000 people, with remote "
      "monitoring and nutrient removal.", ["A2O", "decentralised", "rural sanitation"]),
+    ("Constructed wetlands for small-town sewage", ["WAT.MUN"],
+     "Vertical- and horizontal-flow reed beds treat the sewage of 200-5,000 people with "
+     "little energy and simple upkeep.", ["constructed wetland", "reed bed", "sewage"]),
+    ("Sequencing batch reactor (SBR) plants", ["WAT.MUN", "WAT.IND"],
+     "Fill-and-draw activated sludge in a single tank, with automatic cycles that remove "
+     "nitrogen and phosphorus.", ["SBR", "activated sludge", "nutrient removal"]),
+    ("Septage collection and faecal sludge treatment", ["WAT.SLU", "WAT.MUN"],
+     "Vacuum trucks, screening and solar drying beds for septic-tank sludge in towns "
+     "without sewers.", ["septage", "faecal sludge", "septic tank"]),
+    ("Ultrafiltration and UV for treated-effluent reuse", ["WAT.REU"],
+     "Tertiary ultrafiltration and UV disinfection turn secondary effluent into water for "
+     "irrigation, cooling towers and toilet flushing.",
+     ["water reuse", "reclaimed water", "ultrafiltration", "UV disinfection"]),
+    ("Greywater recycling for hotels and buildings", ["WAT.REU", "WAT.MUN"],
+     "Compact treatment of shower and laundry water for toilet flushing and garden "
+     "irrigation in hotels, schools and offices.", ["greywater", "hotels", "water recycling"]),
+    ("Zero liquid discharge for industrial effluent", ["WAT.IND", "WAT.REU"],
+     "Reverse-osmosis concentrate goes to evaporators and crystallisers, so all the water is "
+     "recovered and only dry salt leaves the plant.", ["ZLD", "evaporator", "crystalliser"]),
     ("Textile dyeing wastewater treatment", ["WAT.IND", "CPP"],
      "Coagulation, hydrolysis-acidification and ozone polishing remove colour and COD from "
      "dye-house effluent.", ["textile", "dyeing", "COD", "ozone"]),
+    ("Electroplating wastewater heavy-metal removal", ["WAT.IND", "CPP"],
+     "Chemical precipitation, ion exchange and membrane recovery take chromium, nickel and "
+     "copper out of plating rinse water.", ["electroplating", "heavy metals", "ion exchange"]),
+    ("Food-processing wastewater treatment with UASB reactors", ["WAT.IND", "ENE.BIO"],
+     "Upflow anaerobic sludge blanket reactors treat high-strength effluent from seafood, "
+     "starch and drinks plants and yield biogas.", ["UASB", "food processing", "anaerobic"]),
     ("Palm oil mill effluent (POME) biogas capture", ["WAT.IND", "ENE.BIO"],
      "Covered anaerobic lagoons and CSTR digesters turn POME into biogas for power and cut "
      "methane emissions.", ["POME", "palm oil", "biogas", "methane"]),
     ("Sludge thermal drying and carbonisation", ["WAT.SLU"],
      "Low-temperature belt drying followed by pyrolysis turns sewage sludge into a stable "
      "biochar, cutting its volume by 90%.", ["sludge", "drying", "pyrolysis", "biochar"]),
+    ("Sewage sludge digestion with thermal hydrolysis", ["WAT.SLU", "ENE.BIO"],
+     "Thermal hydrolysis ahead of digestion raises the biogas yield of sewage sludge and "
+     "leaves a pathogen-free cake for farmland.", ["sludge digestion", "thermal hydrolysis"]),
     ("Landfill leachate treatment with DTRO", ["WST.LFL", "WAT.IND"],
      "Disc-tube reverse osmosis treats old and young leachate to discharge standard in "
      "containerised units.", ["leachate", "DTRO", "reverse osmosis", "landfill"]),
     ("Smart water meters and leak detection", ["WAT.DRK", "MON"],
      "NB-IoT meters, pressure loggers and acoustic sensors locate leaks and cut non-revenue "
      "water.", ["non-revenue water", "NRW", "smart meter", "leak detection"]),
+    ("Pressure management and district metered areas", ["WAT.DRK"],
+     "Pressure-reducing valves and district meter zones cut burst pipes and background "
+     "leakage in ageing networks.", ["pressure management", "DMA", "leakage"]),
+    ("Compact drinking water treatment plants", ["WAT.DRK"],
+     "Containerised coagulation, filtration and chlorination give 500-10,000 m3/day of safe "
+     "drinking water from rivers and lakes.", ["drinking water", "filtration", "chlorination"]),
     ("Seawater reverse osmosis desalination", ["WAT.REU"],
      "Energy-recovery SWRO skids for islands and coastal industry, 500-20,000 m3/day.",
      ["desalination", "SWRO", "reverse osmosis"]),
     ("Sponge-city stormwater systems", ["WAT.STM", "CAD"],
      "Permeable paving, bioretention and storage tanks that hold back storm peaks and "
      "reduce urban flooding.", ["sponge city", "stormwater", "flooding", "bioretention"]),
+    ("Urban flood early warning systems", ["WAT.STM", "MON", "CAD"],
+     "Rain gauges, water-level sensors and a forecasting model warn districts hours before "
+     "a flood.", ["flood warning", "early warning", "water level"]),
+    ("Green roofs and rain gardens", ["WAT.STM", "CAD"],
+     "Planted roofs and rain gardens store rainwater, cool buildings and slow the runoff of "
+     "dense districts.", ["green roof", "rain garden", "nature-based solutions"]),
     ("Flue-gas desulphurisation (limestone-gypsum)", ["AIR.IND"],
      "Wet limestone scrubbing removes over 98% of SO2 from boilers and kilns and yields "
      "saleable gypsum.", ["FGD", "SO2", "scrubber", "flue gas"]),
     ("Bag filters and electrostatic precipitators", ["AIR.IND"],
      "Dust control for cement, steel and biomass boilers down to 10 mg/Nm3.",
      ["dust", "baghouse", "ESP", "particulate"]),
+    ("SCR denitrification for boilers and kilns", ["AIR.IND"],
+     "Selective catalytic reduction with ammonia cuts the NOx of power, cement and glass "
+     "plants by up to 90%.", ["SCR", "NOx", "denitrification"]),
     ("VOC control by regenerative thermal oxidation", ["AIR.IND", "CPP"],
      "RTO units destroy solvent emissions from printing, coating and chemical plants with "
      "95% heat recovery.", ["VOC", "RTO", "solvent", "oxidiser"]),
+    ("Odour control by biofiltration", ["AIR.IND"],
+     "Biofilters and biotrickling filters remove hydrogen sulphide and ammonia from sewage "
+     "works, composting halls and rendering plants.", ["odour control", "biofilter", "H2S"]),
     ("Air quality monitoring micro-stations", ["AIR.MON", "MON"],
      "Low-cost PM2.5, PM10, NO2 and O3 sensors calibrated against reference stations, with an "
      "open data dashboard.", ["PM2.5", "air quality", "sensor", "monitoring"]),
     ("Continuous emission monitoring systems (CEMS)", ["AIR.MON", "MON"],
      "Stack analysers for SO2, NOx, dust and flow with data links to the regulator.",
      ["CEMS", "stack monitoring", "NOx"]),
+    ("Haze and open-burning hotspot monitoring", ["AIR.MON", "MON"],
+     "Satellite hotspot detection and ground sensors track the crop and forest fires behind "
+     "seasonal haze.", ["haze", "open burning", "hotspot", "satellite"]),
     ("Water quality buoys and online analysers", ["MON", "WAT.DRK"],
      "Solar-powered buoys measure turbidity, DO, pH, ammonia and algae in rivers and "
      "reservoirs in real time.", ["water quality", "buoy", "online monitoring"]),
+    ("Diesel particulate filters for buses and trucks", ["AIR.VEH"],
+     "Retrofit filters and SCR kits cut the soot and NOx of diesel fleets already on the "
+     "road.", ["DPF", "diesel retrofit", "vehicle emissions"]),
+    ("Battery-electric buses with depot charging", ["ENE.TRN", "AIR.VEH"],
+     "Electric city buses, depot chargers and fleet software, with driver training and "
+     "battery warranties.", ["electric bus", "charging", "public transport"]),
+    ("Electric motorcycles with battery swapping", ["ENE.TRN", "AIR.VEH"],
+     "Electric two- and three-wheelers and a network of battery-swap cabinets for riders "
+     "and delivery fleets.", ["electric motorcycle", "battery swapping", "two-wheeler"]),
     ("E-waste dismantling and precious metal recovery", ["WST.REC", "WST.HAZ"],
      "Manual and mechanical dismantling lines recover copper, gold and palladium from circuit "
      "boards under controlled conditions.", ["e-waste", "WEEE", "precious metals"]),
     ("PET bottle-to-bottle recycling lines", ["WST.REC", "GSC.ECO"],
      "Washing, flaking and solid-state polymerisation produce food-grade rPET.",
      ["PET", "plastics recycling", "rPET"]),
+    ("Plastic film pyrolysis to fuel oil", ["WST.REC"],
+     "Continuous pyrolysis turns plastic film and bags that cannot be recycled mechanically "
+     "into fuel oil and carbon black.", ["plastic pyrolysis", "plastic waste", "fuel oil"]),
     ("Scrap metal sorting and baling", ["WST.REC"],
      "Eddy-current and sensor-based sorting separate ferrous and non-ferrous scrap.",
      ["scrap metal", "sorting", "non-ferrous"]),
+    ("Construction and demolition waste recycling", ["WST.REC"],
+     "Mobile crushers and screens turn concrete and brick rubble into recycled aggregate.",
+     ["construction waste", "recycled aggregate", "crushing"]),
+    ("Used lead-acid battery recycling", ["WST.REC", "WST.HAZ"],
+     "Closed breaking and smelting lines recover lead and plastics without acid spills.",
+     ["lead-acid battery", "battery recycling", "lead"]),
     ("Medical waste microwave disinfection", ["WST.HAZ"],
      "On-site microwave units disinfect infectious hospital waste without incineration.",
      ["medical waste", "healthcare waste", "disinfection"]),
+    ("Hazardous waste stabilisation and secure landfill", ["WST.HAZ", "WST.LFL"],
+     "Cement-based stabilisation of fly ash and toxic sludge, with lined cells for secure "
+     "disposal.", ["hazardous waste", "stabilisation", "fly ash"]),
     ("Municipal solid waste incineration with energy recovery", ["WST.WTE"],
      "Grate furnaces of 200-1,000 t/day with SNCR, semi-dry scrubbing and activated carbon "
      "meet EU 2010/75 limits.", ["waste-to-energy", "incineration", "MSW"]),
+    ("Refuse-derived fuel for cement kilns", ["WST.WTE", "CPP"],
+     "Shredding, drying and screening turn residual waste into a fuel that replaces coal in "
+     "cement kilns.", ["RDF", "co-processing", "cement kiln"]),
     ("Food waste anaerobic digestion", ["WST.BIO", "ENE.BIO"],
      "Wet digestion of market and canteen waste with biogas upgrading to biomethane.",
      ["food waste", "anaerobic digestion", "biogas"]),
+    ("Livestock manure biogas plants", ["WST.BIO", "ENE.BIO"],
+     "Covered lagoons and stirred digesters for pig and dairy farms, with gas engines for "
+     "heat and power and digestate as fertiliser.", ["manure", "livestock", "biogas", "pig farm"]),
+    ("In-vessel composting of market and garden waste", ["WST.BIO"],
+     "Enclosed, aerated tunnels compost organic waste in three weeks, with odour control.",
+     ["composting", "organic waste", "in-vessel"]),
+    ("Black soldier fly processing of food waste", ["WST.BIO"],
+     "Fly larvae turn food waste into protein meal for animal feed and frass fertiliser.",
+     ["black soldier fly", "insect protein", "food waste"]),
     ("Intelligent waste collection and sorting stations", ["WST.COL"],
      "Smart bins with fill sensors and route optimisation for collection fleets.",
      ["waste collection", "sorting", "smart bins"]),
+    ("Material recovery facilities for mixed waste", ["WST.COL", "WST.REC"],
+     "Trommels, ballistic separators and optical sorters recover paper, plastics and metals "
+     "from mixed municipal waste.", ["MRF", "material recovery", "optical sorting"]),
+    ("Landfill gas collection and power generation", ["WST.LFL", "ENE.BIO"],
+     "Gas wells, blowers and engines capture the methane of landfills and turn it into "
+     "electricity.", ["landfill gas", "methane", "gas engine"]),
+    ("Dumpsite closure and landfill mining", ["WST.LFL", "SOL.REM"],
+     "Capping, gas venting and excavation with screening recover land and recyclables from "
+     "old dumpsites.", ["dumpsite closure", "landfill mining", "capping"]),
     ("Contaminated site remediation by thermal desorption", ["SOL.REM"],
      "In-situ and ex-situ thermal desorption for soils polluted with hydrocarbons and "
      "pesticides.", ["soil remediation", "thermal desorption", "brownfield"]),
+    ("Phytoremediation of heavy-metal soils", ["SOL.REM"],
+     "Hyperaccumulator plants and soil amendments lower cadmium, lead and arsenic in farmland "
+     "and brownfields.", ["phytoremediation", "heavy metals", "soil"]),
     ("Mangrove restoration and coastal protection", ["BIO.CST", "CAD"],
      "Nursery, planting and monitoring services that restore mangrove belts against storm "
      "surge.", ["mangrove", "coastal protection", "blue carbon"]),
+    ("Living shorelines against coastal erosion", ["BIO.CST", "CAD"],
+     "Oyster reefs, bamboo breakwaters and dune planting slow erosion and let sediment "
+     "rebuild the shore.", ["coastal erosion", "living shoreline", "breakwater"]),
+    ("Coral reef and seagrass restoration", ["BIO.CST", "BIO.PRO"],
+     "Coral gardening, reef structures and seagrass transplanting for marine parks and "
+     "tourist coasts.", ["coral reef", "seagrass", "marine restoration"]),
+    ("Floating solar on reservoirs", ["ENE.SOL"],
+     "Floating PV arrays on reservoirs and treatment ponds produce power and reduce "
+     "evaporation.", ["floating solar", "floating PV", "reservoir"]),
+    ("Rooftop solar with batteries for public buildings", ["ENE.SOL", "ENE.STO"],
+     "Design, supply and operation of rooftop PV with batteries on schools, clinics and "
+     "offices, with third-party financing.", ["rooftop solar", "battery", "public buildings"]),
+    ("Rice husk and palm residue biomass boilers", ["ENE.BIO"],
+     "Grate and fluidised-bed boilers burn rice husk, palm shells and wood chips for process "
+     "steam.", ["biomass boiler", "rice husk", "palm kernel shell"]),
+    ("High-efficiency chillers and building energy management", ["ENE.EFF"],
+     "Magnetic-bearing chillers and a building management system cut air-conditioning "
+     "energy by a third.", ["chiller", "BMS", "air conditioning"]),
+    ("LED street lighting with smart controls", ["ENE.EFF"],
+     "LED luminaires with dimming and remote monitoring replace sodium street lamps.",
+     ["LED", "street lighting", "smart lighting"]),
+    ("Cleaner production audits for factories", ["CPP", "ENE.EFF"],
+     "Water, energy and material audits that find low-cost savings in textile, food and "
+     "metal plants.", ["cleaner production", "resource efficiency", "audit"]),
+    ("Eco-labelled office furniture and paper", ["GSC.ECO"],
+     "Furniture of certified timber and recycled paper products that carry the China "
+     "Environmental Labelling mark.", ["eco-label", "green procurement", "recycled paper"]),
+    ("Product carbon footprints and eco-label certification", ["GSC.ECO", "MON"],
+     "Life-cycle assessment and certification support for suppliers that seek eco-labels "
+     "and green public procurement.", ["carbon footprint", "LCA", "eco-labelling"]),
 ]
 
-# (title, sectors, capacity, unit, description); {city} is filled in.
+# (title, sectors, capacity, unit, description); {city} is filled in.  Each need says in its
+# own words what it asks for: no sentence is shared by every need.
 NEED_TEMPLATES = [
     ("Decentralised wastewater treatment for peri-urban villages near {city}", ["WAT.MUN"],
      1500, "m3/day", "About 12 villages discharge untreated sewage into irrigation canals. We "
      "seek compact, low-energy treatment units that local staff can operate."),
     ("Upgrade of the {city} municipal sewage treatment plant", ["WAT.MUN", "WAT.REU"], 20000,
      "m3/day", "The plant must meet stricter nitrogen and phosphorus limits and supply "
-     "reclaimed water to a nearby industrial estate."),
+     "reclaimed water to a nearby industrial estate. It has to stay in service during the "
+     "works."),
     ("Reducing non-revenue water in {city}", ["WAT.DRK", "MON"], 60000, "m3/day",
      "Non-revenue water is above 30%. We want district metering, smart meters and leak "
-     "detection for the distribution network."),
+     "detection for the distribution network, and training for our field crews."),
     ("Treatment of textile dyeing effluent in {city}", ["WAT.IND"], 3000, "m3/day",
-     "Twelve dye houses share one outfall. Colour and COD exceed the national standard."),
+     "Twelve dye houses share one outfall. Colour and COD exceed the national standard, and "
+     "the treatment plant must fit on a 1.5 ha plot."),
     ("Sewage sludge drying and reuse for {city}", ["WAT.SLU"], 80, "t/day",
-     "Dewatered sludge is trucked to landfill. We seek drying and beneficial reuse."),
+     "Dewatered sludge is trucked to landfill. We seek drying and a beneficial reuse, such as "
+     "fuel for the cement plant or a soil improver."),
     ("Flood control and stormwater storage for {city}", ["WAT.STM", "CAD"], 200, "ha",
      "Monsoon rain floods the old town several times a year; we want nature-based and grey "
-     "stormwater measures."),
+     "stormwater measures that also green the streets."),
     ("Waste-to-energy plant for {city}", ["WST.WTE"], 800, "t/day",
      "The landfill is nearly full. We invite proposals for incineration with energy recovery "
-     "meeting international emission limits."),
+     "meeting international emission limits, under a build-operate-transfer contract."),
     ("Leachate treatment at the {city} landfill", ["WST.LFL"], 300, "m3/day",
-     "Leachate overflows in the wet season and pollutes a river; we need robust treatment."),
+     "Leachate overflows in the wet season and pollutes a river; we need robust treatment "
+     "that copes with a doubling of the flow after storms."),
     ("Food market waste composting or digestion in {city}", ["WST.BIO"], 60, "t/day",
-     "Wet markets produce organic waste that could become compost or biogas."),
+     "Wet markets produce organic waste that could become compost or biogas. The site is "
+     "close to homes, so odour control matters."),
     ("Plastic waste recycling facility for {city}", ["WST.REC"], 100, "t/day",
-     "Collected plastics are mostly exported or dumped; we want a local recycling line."),
+     "Collected plastics are mostly exported or dumped; we want a local recycling line that "
+     "sells its pellets to manufacturers in the region."),
     ("Healthcare waste treatment for hospitals in {city}", ["WST.HAZ"], 5, "t/day",
-     "Provincial hospitals need non-incineration treatment for infectious waste."),
+     "Provincial hospitals need non-incineration treatment for infectious waste, with "
+     "tracking from the ward to the treatment unit."),
     ("Air quality monitoring network for {city}", ["AIR.MON", "MON"], 40, "stations",
-     "We need city-wide PM2.5 and NO2 monitoring with public data."),
+     "We need city-wide PM2.5 and NO2 monitoring with public data and alerts for schools on "
+     "bad days."),
     ("Dust and SO2 control for industrial boilers in {city}", ["AIR.IND"], 150000, "Nm3/h",
-     "Coal and biomass boilers in the industrial zone exceed emission limits."),
+     "Coal and biomass boilers in the industrial zone exceed emission limits; the tenants "
+     "want a shared retrofit programme."),
     ("Rooftop solar for public buildings in {city}", ["ENE.SOL"], 5000, "kW",
      "Schools, clinics and offices with large roofs; we seek design, supply and financing."),
     ("Energy efficiency retrofit of municipal buildings in {city}", ["ENE.EFF"], 2000, "kW",
-     "Air conditioning and lighting dominate the electricity bill of our buildings."),
+     "Air conditioning and lighting dominate the electricity bill of our buildings. We "
+     "prefer an energy performance contract paid from the savings."),
     ("Electric buses for {city} public transport", ["ENE.TRN", "AIR.VEH"], 60, "units",
-     "We plan to replace diesel buses with electric ones, with depot charging."),
+     "We plan to replace diesel buses with electric ones, with depot charging and a "
+     "maintenance partner for the first years."),
     ("Biogas from livestock manure near {city}", ["ENE.BIO", "WST.BIO"], 50, "t/day",
-     "Pig farms pollute streams; manure digestion could supply heat and power."),
+     "Pig farms pollute streams; manure digestion could supply heat and power. The farms "
+     "would share one plant and use the digestate on their fields."),
     ("Mangrove restoration along the {city} coast", ["BIO.CST", "CAD"], 300, "ha",
      "Coastal erosion threatens villages; we want restoration with community participation."),
     ("Remediation of a former industrial site in {city}", ["SOL.REM"], 12, "ha",
@@ -249,6 +384,11 @@ NEED_TEMPLATES = [
     ("Eco-labelled products for green public procurement in {city}", ["GSC.ECO"], 5000,
      "units", "We seek suppliers of certified low-emission furniture, paper and lighting."),
 ]
+# The main demo buyer's needs are chosen, not drawn: a water utility's own problems plus the
+# biogas need that the matching issue was measured on (see DemoWorld.showcase for the rest).
+DEMO_BUYER_NEEDS = ["Biogas from livestock manure near {city}",
+                    "Reducing non-revenue water in {city}",
+                    "Sewage sludge drying and reuse for {city}"]
 # Some needs written in the buyers' own languages: the matcher works across languages.
 LOCAL_LANGUAGE_NEEDS = [
     ("VN", "Xử lý nước thải sinh hoạt cho khu dân cư ven đô", ["WAT.MUN"], 5000, "m3/day",
@@ -287,17 +427,51 @@ def _catalogue() -> list[CatalogueRow]:
         # Rows without a name, and nuclear power, are not offers for this marketplace.
         if not technology or raw["technology_group"].startswith("Nuclear"):
             continue
-        terms = [t.strip(" “”\"'") for t in raw["key_terms"].split(",")]
         rows.append(CatalogueRow(raw["technology_group"], technology,
-                                 raw["description"].strip(), [t for t in terms if t],
+                                 _description(raw["description"]),
+                                 _key_terms(technology, raw["key_terms"]),
                                  raw["source"].strip()))
     return rows
 
 
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
+# The catalogue writes its key terms as a quoted list, sometimes with prose in it:
+# '“methane capture”, “remote leak monitoring”; NOT CCS, “carbon capture”' or
+# '..., and “power-to-syngas”'.  A keyword is the quoted term alone.
+_QUOTES = str.maketrans("", "", "“”\"'‘’\u00a0")
+_EXCLUSION = re.compile(r";\s*NOT\b.*", re.S)
+# Terms the entry's own description rules out, and misspellings, by technology.
+_EXCLUDED_TERMS = {"low GHG chemicals": {"carbon capture and storage",
+                                         "carbon capture and sequestration"}}
+_TERM_FIXES = {"low GHG envelop": "low GHG envelope",
+               "low green house gas envelop": "low green house gas envelope",
+               "low green house fertiliser": "low green house gas fertiliser",
+               "fertiliser with amonia reduction": "fertiliser with ammonia reduction",
+               "straw solage": "straw silage"}
+
+
+def _key_terms(technology: str, raw: str) -> list[str]:
+    terms = []
+    for part in _EXCLUSION.sub("", raw).split(","):
+        term = " ".join(part.translate(_QUOTES).split()).removeprefix("and ")
+        term = _TERM_FIXES.get(term, term)
+        if term and term not in _EXCLUDED_TERMS.get(technology, ()) and term not in terms:
+            terms.append(term)
+    return terms
+
+
+# 'Also “solar photovoltaic”; technology of ...': the other names come first in the
+# catalogue, which makes a poor first line for a listing; they move to the end.
+_ALSO_KNOWN = re.compile(r"^(?:Here also|Also),?\s*([^;.]+)[;.]\s*(.+)$", re.S)
+
+
+def _description(raw: str) -> str:
+    text = raw.strip()
+    also = _ALSO_KNOWN.match(text)
+    if not also:
         return text
-    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    names, rest = also.group(1).strip(), also.group(2).strip()
+    rest = rest[0].upper() + rest[1:]
+    return f"{rest}{'' if rest.endswith('.') else '.'} Also called {names}."
 
 
 def _sectors_for(row: CatalogueRow) -> list[str]:
@@ -306,6 +480,16 @@ def _sectors_for(row: CatalogueRow) -> list[str]:
         if word in name:
             return codes
     return GROUP_SECTORS.get(row.group, ["CPP"])
+
+
+def _closest_offers(need: Need, solutions: list[Solution]) -> list[Solution]:
+    """The solutions that meet the need's minimum TRL and share the most of its sectors."""
+    def shared(solution: Solution) -> int:
+        return len(set(solution.sectors) & set(need.sectors))
+
+    fitting = [s for s in solutions if shared(s) and s.trl >= need.min_trl]
+    best = max(map(shared, fitting), default=0)
+    return [s for s in fitting if shared(s) == best]
 
 
 class DemoWorld:
@@ -318,6 +502,8 @@ class DemoWorld:
         self.staff: User | None = None
         self.suppliers: list[Organization] = []
         self.buyers: list[Organization] = []
+        self.solutions: list[Solution] = []
+        self.needs_made: list[Need] = []
 
     # -- organisations and people ----------------------------------------------------------
 
@@ -434,15 +620,18 @@ class DemoWorld:
                    if roots & set(spec[4])]
         return self.rng.choice(fitting or self.suppliers)
 
-    def _solution(self, org, title, summary, description, sectors, keywords) -> Solution:
+    def _solution(self, org, title, summary, description, sectors, keywords, *,
+                  commercial: bool = False) -> Solution:
+        """A solution with invented figures; a ``commercial`` one is live and mature."""
         rng = self.rng
         unit, low, high = SECTOR_CAPACITY[taxonomy().ancestors(sectors[0])[-1]]
         cap_min = round(low * rng.uniform(1, 5), -1 if low >= 10 else 0) or low
         currency = rng.choice(["USD", "CNY"])
         price_min = rng.choice([50, 120, 300, 800, 2000]) * 1000 / USD_RATE[currency]
         solution = Solution(
-            organization=org, title=title, summary=_shorten(summary, 300), description=description,
-            keywords=keywords[:8], trl=rng.choice([6, 7, 8, 8, 9, 9]),
+            organization=org, title=title, summary=shorten(summary, 300), description=description,
+            keywords=keywords[:8],
+            trl=rng.choice([8, 9] if commercial else [6, 7, 8, 8, 9, 9]),
             capacity_unit=unit, capacity_min=cap_min,
             capacity_max=round(max(cap_min * 2, high * rng.uniform(0.3, 1.0)),
                                -1 if low >= 10 else 0),
@@ -460,47 +649,49 @@ class DemoWorld:
                 text=rng.choice(["Turnkey supply and commissioning",
                                  "Design, equipment and two years of operation",
                                  "Retrofit of an existing plant", "Pilot, then full scale"])))
-        self._lifecycle(solution)
+        self._lifecycle(solution, "published" if commercial else None)
         db.session.add(solution)
+        self.solutions.append(solution)
         return solution
+
+    # One listing per technology: variants of the same offer ("... for municipalities")
+    # read as spam.  The descriptions keep their Markdown, as a supplier's would.
 
     def catalogue_solutions(self, progress) -> None:
         for row in _catalogue():
             sectors = _sectors_for(row)
-            variants = [None, self.rng.choice(APPLICATIONS)]
-            for application in variants:
-                title = row.technology[0].upper() + row.technology[1:]
-                if application:
-                    title = f"{title} — {application}"
-                org = self._supplier_for(sectors)
-                description = (
-                    f"## The technology\n\n{row.description}\n\n"
-                    f"## What {org.name.removesuffix(LABEL)} provides\n\n"
-                    "Feasibility study, design, supply of the main equipment, installation "
-                    "supervision, commissioning and training of local operators"
-                    f"{', delivered ' + application if application else ''}.\n\n"
-                    f"*Technical description adapted from the CTCN technology catalogue "
-                    f"(CC BY 4.0): {row.source}*"
-                )
-                self._solution(org, title, row.description, description, sectors,
-                               row.key_terms)
-                progress.update()
+            title = row.technology[0].upper() + row.technology[1:]
+            org = self._supplier_for(sectors)
+            description = (
+                f"## The technology\n\n{row.description}\n\n"
+                f"## What {org.name.removesuffix(LABEL)} provides\n\n"
+                "Feasibility study, design, supply of the main equipment, installation "
+                "supervision, commissioning and training of local operators.\n\n"
+                f"*Technical description adapted from the CTCN technology catalogue "
+                f"(CC BY 4.0): {row.source}*"
+            )
+            self._solution(org, title, row.description, description, sectors, row.key_terms)
+            progress.update()
 
     def specialist_solutions(self, progress) -> None:
+        """The industries' own offers, the answers most demo needs look for: published and
+        commercially proven (the catalogue's rows show the other states and TRLs)."""
         for title, sectors, summary, keywords in SPECIALIST_SOLUTIONS:
-            for application in (None, self.rng.choice(APPLICATIONS)):
-                full_title = f"{title} — {application}" if application else title
-                org = self._supplier_for(sectors)
-                description = (f"## Overview\n\n{summary}\n\n## Scope of supply\n\n"
-                               "- Process design and sizing\n- Main equipment and controls\n"
-                               "- Commissioning and operator training\n- Remote support")
-                self._solution(org, full_title, summary, description, sectors, keywords)
-                progress.update()
+            org = self._supplier_for(sectors)
+            description = (f"## Overview\n\n{summary}\n\n## Scope of supply\n\n"
+                           "- Process design and sizing\n- Main equipment and controls\n"
+                           "- Commissioning and operator training\n- Remote support")
+            self._solution(org, title, summary, description, sectors, keywords,
+                           commercial=True)
+            progress.update()
 
     def needs(self, progress) -> None:
         rng = self.rng
+        chosen = [t for t in NEED_TEMPLATES if t[0] in DEMO_BUYER_NEEDS]
         for buyer in self.buyers:
-            for template in rng.sample(NEED_TEMPLATES, NEEDS_PER_BUYER):
+            templates = chosen if buyer is self.buyers[0] else rng.sample(NEED_TEMPLATES,
+                                                                          NEEDS_PER_BUYER)
+            for template in templates:
                 self._need(buyer, *template)
                 progress.update()
         for country, title, sectors, capacity, unit, description in LOCAL_LANGUAGE_NEEDS:
@@ -515,10 +706,7 @@ class DemoWorld:
         budget_usd = rng.choice([100, 250, 500, 1000, 3000, 8000]) * 1000
         need = Need(
             organization=buyer, title=title if literal else title.format(city=buyer.city),
-            description=description + ("" if literal else (
-                f"\n\n**Location:** {buyer.city}. **Expected capacity:** "
-                f"{capacity:,} {unit}.\n\nProposals should include references from comparable "
-                "climates and an operation and maintenance plan.")),
+            description=description,
             country=buyer.country, city=buyer.city,
             capacity=float(round(capacity * rng.uniform(0.7, 1.3))), capacity_unit=unit,
             budget_min=round(budget_usd / USD_RATE[currency], -3),
@@ -530,7 +718,21 @@ class DemoWorld:
         need.sectors = sectors
         self._lifecycle(need, status)
         db.session.add(need)
+        self.needs_made.append(need)
         return need
+
+    def serve_every_need(self) -> None:
+        """Every published need gets a published offer that serves its country, meets its
+        minimum TRL and shares the most of its sectors that any offer does.  The countries
+        served are drawn at random, and a need with no answer would make the demo look
+        broken (or a biogas need answered only by biofuels)."""
+        live = [s for s in self.solutions if s.status == "published"]
+        for need in self.needs_made:
+            closest = _closest_offers(need, live)
+            if need.status == "published" and closest and not any(
+                    need.country in s.countries_served for s in closest):
+                chosen = self.rng.choice(closest)
+                chosen.countries_served = [*chosen.countries_served, need.country]
 
     def showcase(self) -> None:
         """The main demo accounts own listings in every state, and one clear match."""
@@ -547,10 +749,9 @@ class DemoWorld:
         mbr.countries_served = ["VN", "TH", "PH", "ID", "MY"]
         mbr.trl = 9
         self._lifecycle(mbr, "published")
-        for status in ("draft", "pending"):
-            extra = self._solution(supplier_org, f"Sludge dewatering skid ({status} example)",
-                                   "Screw-press dewatering for small treatment plants.",
-                                   "Draft text.", ["WAT.SLU"], ["sludge", "dewatering"])
+        for status, title, summary, sectors, keywords in SHOWCASE_UNPUBLISHED:
+            extra = self._solution(supplier_org, title, summary, "Draft text.", sectors,
+                                   keywords)
             self._lifecycle(extra, status)
         self._need(buyer_org, "Wastewater treatment and reuse for the Son Tra peninsula",
                    ["WAT.MUN", "WAT.REU"], 8000, "m3/day",
@@ -560,6 +761,16 @@ class DemoWorld:
                    "t/day", "Draft text.", literal=True, status="draft")
 
 
+# The demo supplier's listings that are not public yet: (status, title, summary, sectors,
+# keywords).  Two technologies, not one in two states, so that no two titles repeat.
+SHOWCASE_UNPUBLISHED = [
+    ("draft", "Sludge dewatering skid (draft example)",
+     "Screw-press dewatering for small treatment plants.", ["WAT.SLU"],
+     ["sludge", "dewatering"]),
+    ("pending", "Ozone disinfection units (pending example)",
+     "Ozone generators for drinking water and effluent disinfection.", ["WAT.DRK"],
+     ["ozone", "disinfection"]),
+]
 DEMO_EVENTS = [  # (title, kind, base, days from now, length in days, venue)
     ("China-ASEAN Environmental Technology Forum", "forum", "yixing", 21, 2,
      "Yixing Environmental Science and Technology Industrial Park"),
@@ -584,13 +795,14 @@ def seed() -> list[tuple[str, str]]:
     world.password_hash = PasswordHasher().hash(DEMO_PASSWORD)
     world.organisations()
     logins = world.people()
-    total = 2 * len(_catalogue()) + 2 * len(SPECIALIST_SOLUTIONS) + NEEDS_PER_BUYER * len(BUYERS) \
+    total = len(_catalogue()) + len(SPECIALIST_SOLUTIONS) + NEEDS_PER_BUYER * len(BUYERS) \
         + len(LOCAL_LANGUAGE_NEEDS)
     with tqdm(total=total, desc="Demo listings", unit="listing") as progress:
         world.catalogue_solutions(progress)
         world.specialist_solutions(progress)
         world.needs(progress)
     world.showcase()
+    world.serve_every_need()
     world.emagazine()
     db.session.flush()
     for listing in list(db.session.identity_map.values()):

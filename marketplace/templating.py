@@ -1,8 +1,9 @@
-"""Template helpers: Markdown through a sanitiser, user-supplied URLs through ``safe_url``,
-labels for codes, the language menu."""
+"""Template helpers: Markdown through a sanitiser, Markdown as plain text for excerpts and
+search snippets, user-supplied URLs through ``safe_url``, labels for codes, the language menu."""
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,6 +49,78 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener",
     )
     return Markup(clean)
+
+
+# Markdown syntax, for reading it as plain text (``plain_text``).  Line patterns first:
+_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])[ \t]+")
+_QUOTE = re.compile(r"^\s*(?:>[ \t]?)+")
+_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_TABLE_RULE = re.compile(r"^[ \t|:-]*-{3,}[ \t|:-]*$")
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*\S+.*$")
+# ... then inline ones: links and images keep their text; emphasis and code marks go, but
+# not the underscore inside a word (snake_case) nor a lone star between spaces (5 * 3).
+_LINK = re.compile(r"!?\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_EMPHASIS = re.compile(r"(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)|`+|\|")
+# A backslash escape stands for its character: it is kept aside (as a private-use character)
+# while the syntax goes, so "\*" stays a star.  Never <, > or &: fragments are HTML.
+_ESCAPABLE = "\\`*_{}[]()#+-.!|"
+_ESCAPE = re.compile(r"\\([" + re.escape(_ESCAPABLE) + "])")
+_KEPT = {0xE000 + ord(c): c for c in _ESCAPABLE}
+_SENTENCE_END = tuple(".!?:;…。！？：；")
+# Where highlight fragments mark matches (see search/backends: "<mark>...</mark>").
+_MARK_OPEN, _MARK_CLOSE = "<mark>", "</mark>"
+_OPEN, _CLOSE = "\x02", "\x03"
+
+
+def plain_text(text: str | None) -> str:
+    """Markdown source read as one line of plain text, for excerpts, snippets and e-mails:
+    "## Overview\\n\\nMBR **plants**" -> "Overview. MBR plants".  Headings and list items end
+    as sentences, so they do not run into the next line.  It works on a piece cut anywhere
+    (a highlight fragment), since it only removes syntax and never needs the whole."""
+    text = _ESCAPE.sub(lambda m: chr(0xE000 + ord(m.group(1))), text or "")
+    lines = []
+    for line in text.splitlines():
+        if _RULE.match(line) or _TABLE_RULE.match(line) or _LINK_DEFINITION.match(line):
+            continue
+        # A snippet may start where a line does, after the backend's "…".
+        cut = "…" if line.startswith("…") else ""
+        line = line.removeprefix(cut)
+        heading = _HEADING.match(line)
+        line = heading.group(1) if heading else _QUOTE.sub("", line)
+        item = _LIST_ITEM.match(line)
+        line = _EMPHASIS.sub("", _LINK.sub(r"\1", line[item.end():] if item else line)).strip()
+        if line and (heading or item) and not _ends_sentence(line):
+            line += "."
+        lines.append(cut + line)
+    return " ".join(" ".join(lines).split()).translate(_KEPT)
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.translate({ord(_OPEN): None, ord(_CLOSE): None}).endswith(_SENTENCE_END)
+
+
+def plain_fragment(fragment: str | None) -> Markup:
+    """A highlight fragment (HTML-escaped text with <mark> tags, as both search backends
+    return it) with its Markdown syntax removed and its marks kept."""
+    text = (fragment or "").translate({ord(_OPEN): None, ord(_CLOSE): None})
+    text = plain_text(text.replace(_MARK_OPEN, _OPEN).replace(_MARK_CLOSE, _CLOSE))
+    return Markup(text.replace(_OPEN, _MARK_OPEN).replace(_CLOSE, _MARK_CLOSE))
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def excerpt(listing, limit: int = 220) -> str:
+    """What a card, a search result or an e-mail shows of a listing: a solution's summary, a
+    need's description, as plain text.  Raw HTML in the Markdown is dropped, not shown."""
+    source = listing.summary if listing.kind == "solution" else listing.description
+    text = html.unescape(nh3.clean(source or "", tags=set()))
+    return shorten(plain_text(text), limit)
 
 
 WEB_SCHEMES = ("http", "https")
@@ -107,6 +180,8 @@ def sector_name(code: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["plain_fragment"] = plain_fragment
+    app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["sector_name"] = sector_name
     app.jinja_env.filters["safe_url"] = safe_url
     labels = {

@@ -12,6 +12,14 @@
     }
   });
 
+  // <details data-open-from="(media query)">: open where the query holds (the search
+  // page's filters fold away on a phone and stand open beside the results on a wide screen).
+  document.querySelectorAll("details[data-open-from]").forEach(function (details) {
+    if (window.matchMedia(details.getAttribute("data-open-from")).matches) {
+      details.open = true;
+    }
+  });
+
   // <form data-confirm="question">: ask before submitting.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");

@@ -23,7 +23,7 @@ from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.models import Issue, IssueEdition, IssueSection, Organization
 from marketplace.models._time import utcnow
-from marketplace.services import emagazine
+from marketplace.services import emagazine, indexing
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,6 +103,8 @@ def _seed() -> World:
                        .values(website=EVIL_WEBSITE))
     issue = _sent_issue()
     db.session.commit()
+    for kind in ("solution", "need"):  # the search page shows results, snippets and facets
+        indexing.rebuild_index(kind)
     return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug)
 
 

@@ -40,3 +40,22 @@ def test_a_confirm_question_comes_from_the_script_file(page, world):
     page.click("#ask button")
     assert asked == ["Sure?"]
     assert page.url.endswith(f"/organizations/{world.org_id}")  # dismissed: not submitted
+
+
+def test_on_a_phone_the_first_result_comes_before_the_filters(page, world):
+    # Issue 10: a phone user scrolled past five facet boxes to reach the first result.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/search?q=membrane")
+    first_result = page.locator(".results .card").first
+    facets = page.locator(".facets section").first
+    assert first_result.is_visible() and not facets.is_visible()
+    box = first_result.bounding_box()
+    assert box["y"] + min(box["height"], 100) < 844  # its title and first lines: no scrolling
+
+    page.click(".facets summary")  # the filters unfold on demand
+    assert facets.is_visible()
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    assert facets.is_visible()  # a wide screen shows them beside the results
+    assert facets.bounding_box()["x"] < first_result.bounding_box()["x"]

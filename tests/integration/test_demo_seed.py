@@ -1,11 +1,19 @@
 """`flask demo seed` builds a clearly labelled demo world that the site can show."""
 
+import re
+from collections import Counter
+
 from sqlalchemy import func, select
 
 from marketplace.constants import ASEAN_COUNTRIES
 from marketplace.extensions import db
 from marketplace.models import Event, Need, Organization, Solution, User
+from marketplace.services import digests
 from marketplace.taxonomy import taxonomy
+
+QUOTES = "[\"“”‘’'«»]"
+# Markdown that shows when read as text: headings, strong or emphasis, links.
+MARKUP = r"##|\*\*|(?<![\w*])\*(?=\w)|\]\("
 
 
 def _count(query):
@@ -80,3 +88,54 @@ def test_seed_if_empty_does_not_duplicate(runner):
 
     assert "skipped" in result.output
     assert _count(select(User)) == users
+
+
+def _stem(title: str) -> str:
+    """A title without a variant suffix: "Biochar — for municipalities" or "X (Demo)"."""
+    return re.sub(r"\s+—.*$|\s*\([^)]*\)$", "", title).strip().casefold()
+
+
+def test_the_demo_world_reads_well_to_a_person(runner, client, outbox):
+    """Issue 10: no near-duplicate offers, no stray quotes, no boilerplate, no Markdown in
+    snippets or digests, and every need has an offer in its own sector for its country."""
+    runner.invoke(args=["demo", "seed"])
+    solutions = db.session.scalars(select(Solution)).all()
+    needs = db.session.scalars(select(Need)).all()
+
+    stems = Counter(_stem(s.title) for s in solutions)
+    assert [stem for stem, n in stems.items() if n > 1] == []
+    assert [k for s in solutions for k in s.keywords if re.search(QUOTES, k)] == []
+    sentences = Counter(sentence for need in needs
+                        for sentence in set(re.split(r"(?<=[.!?;])\s+", need.description)))
+    assert [s for s, n in sentences.items() if n > len(needs) / 10] == []
+
+    live = [s for s in solutions if s.status == "published"]
+    for need in (n for n in needs if n.status == "published"):
+        closest = _closest_offers(need, live)
+        assert any(need.country in s.countries_served for s in closest), need.title
+
+    buyer_needs = db.session.scalars(select(Need).join(Organization).where(
+        Organization.name == "Da Nang Water Supply (Demo)", Need.status == "published")).all()
+    biogas = next(n for n in buyer_needs if n.title.startswith("Biogas from livestock manure"))
+    assert {"Food waste anaerobic digestion", "Livestock manure biogas plants"} <= {
+        s.title for s in _closest_offers(biogas, live)}
+    assert any("reuse" in n.title for n in buyer_needs)
+
+    # Descriptions are Markdown ("## The technology"); the snippets shown are plain text.
+    page = client.get("/search?q=technology+provides").get_data(as_text=True)
+    snippets = re.findall(r'<p class="snippet">(.*?)</p>', page, re.S)
+    assert snippets and any("<mark>" in s for s in snippets)
+    assert [s for s in snippets if re.search(MARKUP, s)] == []
+
+    digests.schedule("immediate")
+    [message] = [m for m in outbox.messages() if m["To"] == "buyer@demo.est-marketplace.org"]
+    for kind in ("plain", "html"):
+        body = message.get_body(preferencelist=(kind,)).get_content()
+        assert not re.search(MARKUP, body), body
+
+
+def _closest_offers(need, live):
+    """The live offers that share most of the need's sectors and meet its minimum TRL."""
+    fitting = [s for s in live if set(s.sectors) & set(need.sectors) and s.trl >= need.min_trl]
+    best = max((len(set(s.sectors) & set(need.sectors)) for s in fitting), default=0)
+    return [s for s in fitting if len(set(s.sectors) & set(need.sectors)) == best]

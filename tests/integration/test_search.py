@@ -1,5 +1,7 @@
 """Search and matching through the app: outbox, indexing, the search page, the ledger."""
 
+import re
+
 from sqlalchemy import select
 
 from marketplace import outbox
@@ -48,6 +50,19 @@ def test_published_listings_are_indexed_and_searchable(client):
     assert "<mark>" in page  # highlighted snippet
     assert "1 results" in page or "1 result" in page
     assert db.session.scalar(select(OutboxEvent.sent_at).limit(1)) is not None
+
+
+def test_search_snippets_show_a_markdown_description_as_plain_text(client):
+    SolutionFactory(published=True, title="Sludge skid", summary="Dewatering",
+                    description="## Scope of *sludge* supply\n\n- **Screw-press** sludge "
+                                "dewatering, see [sheet](https://example.org)")
+    _drain()
+
+    page = client.get("/search?q=sludge").get_data(as_text=True)
+
+    snippets = " ".join(re.findall(r'<p class="snippet">(.*?)</p>', page, re.S))
+    assert "Scope of <mark>sludge</mark> supply. Screw-press <mark>sludge</mark>" in snippets
+    assert not re.search(r"##|\*|\]\(|- ", snippets)
 
 
 def test_matching_works_across_languages(client):
