@@ -260,3 +260,22 @@ def test_the_search_box_works_in_any_language(client):
     assert "Municipal wastewater treatment plant" in page
     assert "Rooftop solar panels" not in page  # not close enough in meaning
     assert "Municipal wastewater" in page.split("class=\"facets\"")[1]  # facet counted
+
+
+def test_search_results_are_answers_and_neighbours_wait_behind_a_link(client):
+    SolutionFactory(published=True, title="Biogas upgrading skid", sectors=["ENE.BIO"],
+                    summary="Membrane upgrading of biogas to biomethane.",
+                    keywords=["biomethane"], description="From digester gas to grid gas.")
+    other_listings()  # solar panels and air monitors: near in vector space, not about biogas
+    _drain()
+
+    page = client.get("/search?q=biogas").get_data(as_text=True)
+    assert "Biogas upgrading skid" in page
+    assert "Rooftop solar photovoltaic panels" not in page
+    assert "Air quality monitoring micro-stations" not in page
+    assert "1 results" in page and "related results" in page
+
+    related = client.get("/search?q=biogas&related=1").get_data(as_text=True)
+    assert "Rooftop solar photovoltaic panels" in related
+    assert "Biogas upgrading skid" in related
+    assert "Show only the results that answer your search" in related
