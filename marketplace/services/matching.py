@@ -161,19 +161,11 @@ def possible_matches(listing, exclude: set[int]) -> list[PossibleMatch]:
 
 
 def rebuild_all() -> tuple[int, int]:
-    """Index every live listing in bulk, then match every live need (the ledger holds both
-    sides of each pair).  Much faster than one event at a time after a bulk load."""
-    from tqdm import tqdm
-
-    from marketplace.services.listings import live_filter
-
+    """Index every live listing in bulk, then judge every pair both ways, as publishing each
+    listing would (``rescore_all``).  Much faster than one event at a time after a bulk load.
+    Returns (listings indexed, matches delivered)."""
     indexed = sum(indexing.rebuild_index(kind) for kind in ("solution", "need"))
-    need_cls = LISTING_CLASSES["need"]
-    need_ids = list(db.session.scalars(select(need_cls.id).where(live_filter(need_cls))))
-    matches = 0
-    for need_id in tqdm(need_ids, desc="Matching needs", unit="need"):
-        matches += match_listing("need", need_id)
-    return indexed, matches
+    return indexed, rescore_all()["delivered"]
 
 
 def rescore_all() -> dict[str, int]:
@@ -218,6 +210,7 @@ def rescore_all() -> dict[str, int]:
         if (need_id, solution_id) not in known:
             _record(need_id, solution_id, match)
             counts["added"] += 1
+            counts["delivered"] += 1
     db.session.commit()
     return counts
 

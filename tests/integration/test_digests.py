@@ -375,3 +375,23 @@ def test_a_claimed_digest_whose_matches_were_all_dismissed_is_not_sent(buyer_wor
 
     assert _digests_to(outbox, buyer.email) == []
     assert db.session.get(DigestDelivery, claimed[0].id).status == "skipped"
+
+
+def test_a_need_with_nothing_relevant_in_the_pool_gets_no_match_and_no_digest(outbox):
+    """The real matcher and rule: a coral-reef need among wastewater, solar and air offers."""
+    from tests.integration.test_search import _drain, other_listings
+
+    other_listings()
+    SolutionFactory(published=True)  # the factory's MBR plant for municipal wastewater
+    buyer = UserFactory(buyer=True, email="reef@trat.example", digest_frequency="immediate")
+    reef = NeedFactory(organization=buyer.organization, published=True, country="VN",
+                       title="Coral reef restoration in a marine park",
+                       description="We want to restore 3 ha of bleached coral reef with "
+                                   "coral gardening and reef structures.",
+                       sectors=["BIO.CST"], capacity=3, capacity_unit="ha")
+    _drain()
+
+    assert db.session.scalar(select(Match).where(Match.need_id == reef.id,
+                                                 Match.delivered)) is None
+    digests.schedule("daily", TODAY)
+    assert _digests_to(outbox, buyer.email) == []
