@@ -146,28 +146,10 @@ def background(vector, reference) -> tuple[float, float]:
 
 @lru_cache(maxsize=50_000)
 def concepts_of(text: str) -> frozenset[str]:
-    """The glossary concepts a text names (by their first English term), in any language, with
-    the broader concepts they imply: a text about "municipal wastewater" is about
-    "wastewater" too, so it shares that concept with one that names only "wastewater"."""
-    named = {concept.english[0] for concept in expansion.expand(text).concepts}
-    broader = _broader_concepts()
-    return frozenset(named.union(*(broader.get(key, ()) for key in named)))
-
-
-@lru_cache(maxsize=1)
-def _broader_concepts() -> dict[str, frozenset[str]]:
-    """Concept -> the concepts whose name appears, as whole words, in its name
-    ("wastewater treatment" -> "wastewater"; "food waste" -> "waste").  Names only: the
-    other terms are synonyms, and "waste water" is no kind of "waste"."""
-    names = {concept.english[0] for concept in expansion.load_glossary()}
-    broader: dict[str, frozenset[str]] = {}
-    for name in names:
-        padded = f" {name.lower()} "
-        found = {other for other in names
-                 if other != name and f" {other.lower()} " in padded}
-        if found:
-            broader[name] = frozenset(found)
-    return broader
+    """The glossary concepts a text names (by their first English term), in any language.
+    Kept per text for the life of the process: spotting them costs a few ms per document.
+    (Letting "municipal wastewater" also imply "wastewater" measured worse on match-dev.)"""
+    return frozenset(concept.english[0] for concept in expansion.expand(text).concepts)
 
 
 def sector_relation(seeker, candidate) -> str | None:
