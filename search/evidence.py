@@ -3,8 +3,9 @@
 Ranking is not delivery (DESIGN.md).  The matcher orders candidates by fused ranks; this module
 measures, for each of the best candidates, what actually ties it to the seeker:
 
-- ``text``: its BM25 score over the best BM25 score of the query (words shared, normalised per
-  query, so a long need and a short one are judged alike);
+- ``text``: its place in the query's BM25 ranking, 1 / (1 + log2 rank), 0 if it shares no
+  word (normalised per query, so a long need and a short one are judged alike; ranks also
+  agree across the two backends better than BM25 scores do);
 - ``semantic``: its cosine above the query's *background*: the query's mean cosine with the
   glossary's concepts, in units of their spread.  e5 cosines crowd between 0.75 and 0.85 for
   any two texts of this field, so only the distance from that crowd says anything;
@@ -36,12 +37,12 @@ DELIVERY_BAR = 0.45
 # with graded targets (grade / 2) by bench/delivery_rule.py; see bench/RESULTS.md.
 WEIGHTS = {
     "need": {
-        "bias": -4.494, "text": 0.662, "semantic": 0.117, "sector_same": 1.862,
-        "sector_family": 0.106, "cidf": 0.334, "fit": 0.739, "margin": 0.448,
+        "bias": -4.773, "text": 1.259, "semantic": 0.114, "sector_same": 1.962,
+        "sector_family": 0.142, "cidf": 0.338, "fit": 0.773, "margin": 0.355,
     },
     "solution": {
-        "bias": -4.558, "text": -0.439, "semantic": 0.21, "sector_same": 1.506,
-        "sector_family": 0.289, "cidf": 0.229, "fit": 0.921, "margin": 0.642,
+        "bias": -4.728, "text": -0.07, "semantic": 0.162, "sector_same": 1.534,
+        "sector_family": 0.275, "cidf": 0.228, "fit": 0.962, "margin": 0.621,
     },
 }
 
@@ -49,6 +50,7 @@ WEIGHTS = {
 @dataclass
 class Evidence:
     text: float = 0.0
+    text_share: float = 0.0  # BM25 score over the query's best: the search page's bar
     semantic: float = 0.0
     sector: str | None = None
     concepts: list[str] = field(default_factory=list)
@@ -119,7 +121,8 @@ QUERY_TEXT_BAR = 0.3
 
 def relevant_to_query(evidence: Evidence | None) -> bool:
     """Whether a search result answers the typed query, rather than merely being near it."""
-    return evidence is not None and (evidence.text >= QUERY_TEXT_BAR or bool(evidence.concepts)
+    return evidence is not None and (evidence.text_share >= QUERY_TEXT_BAR
+                                     or bool(evidence.concepts)
                                      or evidence.semantic >= CLOSE_IN_MEANING)
 
 

@@ -295,7 +295,8 @@ class Matcher:
             if candidate is None:
                 continue
             match.evidence = evidence_rule.Evidence(
-                text=(match.text_score or 0.0) / top_text,
+                text=1 / (1 + math.log2(match.text_rank)) if match.text_rank else 0.0,
+                text_share=(match.text_score or 0.0) / top_text,
                 semantic=((match.similarity - mean) / spread
                           if match.similarity is not None else 0.0),
                 sector=evidence_rule.sector_relation(seeker, candidate) if seeker else None,

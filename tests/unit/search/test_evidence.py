@@ -75,7 +75,7 @@ def test_reasons_say_what_the_rule_used_in_calibrated_words():
 
 
 def test_the_search_page_bar_keeps_answers_and_drops_mere_neighbours():
-    assert relevant_to_query(_weak(text=0.8))  # its words
+    assert relevant_to_query(_weak(text_share=0.8))  # its words
     assert relevant_to_query(_weak(concepts=["biogas"]))  # a concept the query names
     assert relevant_to_query(_weak(semantic=3.5))  # close in meaning
     assert not relevant_to_query(_weak())  # a nearest neighbour and nothing more
