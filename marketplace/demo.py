@@ -31,6 +31,7 @@ from marketplace.models import (
 from marketplace.models._time import utcnow
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import shorten
+from search import money
 
 DEMO_PASSWORD = "demo-password-2026"
 DOMAIN = "demo.est-marketplace.org"
@@ -402,12 +403,51 @@ LOCAL_LANGUAGE_NEEDS = [
     ("SG", "工业园区挥发性有机物（VOCs）治理", ["AIR.IND"], 80000, "Nm3/h",
      "园区内涂装与化工企业的VOCs排放需要高效治理，并希望回收热能。"),
 ]
+# The offer that answers each kind of need, as a person would pick it: the demo makes sure it
+# serves the need's country, so every need has at least one genuinely relevant offer (the
+# sectors alone would pair a VOC need with a DeNOx plant, or e-buses with LNG trucks).
+NEED_ANSWERS = {
+    "Decentralised wastewater treatment for peri-urban villages near {city}":
+        "Decentralised A2O wastewater stations for villages",
+    "Upgrade of the {city} municipal sewage treatment plant":
+        "Sequencing batch reactor (SBR) plants",
+    "Reducing non-revenue water in {city}": "Smart water meters and leak detection",
+    "Treatment of textile dyeing effluent in {city}": "Textile dyeing wastewater treatment",
+    "Sewage sludge drying and reuse for {city}": "Sludge thermal drying and carbonisation",
+    "Flood control and stormwater storage for {city}": "Sponge-city stormwater systems",
+    "Waste-to-energy plant for {city}":
+        "Municipal solid waste incineration with energy recovery",
+    "Leachate treatment at the {city} landfill": "Landfill leachate treatment with DTRO",
+    "Food market waste composting or digestion in {city}":
+        "In-vessel composting of market and garden waste",
+    "Plastic waste recycling facility for {city}": "PET bottle-to-bottle recycling lines",
+    "Healthcare waste treatment for hospitals in {city}":
+        "Medical waste microwave disinfection",
+    "Air quality monitoring network for {city}": "Air quality monitoring micro-stations",
+    "Dust and SO2 control for industrial boilers in {city}":
+        "Bag filters and electrostatic precipitators",
+    "Rooftop solar for public buildings in {city}":
+        "Rooftop solar with batteries for public buildings",
+    "Energy efficiency retrofit of municipal buildings in {city}":
+        "High-efficiency chillers and building energy management",
+    "Electric buses for {city} public transport": "Battery-electric buses with depot charging",
+    "Biogas from livestock manure near {city}": "Livestock manure biogas plants",
+    "Mangrove restoration along the {city} coast": "Mangrove restoration and coastal protection",
+    "Remediation of a former industrial site in {city}":
+        "Contaminated site remediation by thermal desorption",
+    "Eco-labelled products for green public procurement in {city}":
+        "Eco-labelled office furniture and paper",
+    "Xử lý nước thải sinh hoạt cho khu dân cư ven đô":
+        "Decentralised A2O wastewater stations for villages",
+    "ระบบตรวจวัดคุณภาพอากาศ PM2.5 สำหรับเมือง": "Air quality monitoring micro-stations",
+    "Pengolahan sampah organik pasar menjadi kompos dan biogas":
+        "In-vessel composting of market and garden waste",
+    "Sistem pengurusan air larian dan banjir kilat bandar": "Sponge-city stormwater systems",
+    "工业园区挥发性有机物（VOCs）治理": "VOC control by regenerative thermal oxidation",
+}
 NEEDS_PER_BUYER = 3
 CURRENCY = {"VN": "VND", "TH": "THB", "ID": "IDR", "MY": "MYR", "PH": "PHP", "KH": "USD",
             "LA": "USD", "MM": "USD", "BN": "BND", "SG": "SGD"}
-# Rough USD value of one unit of each currency, so budgets are realistic in local money.
-USD_RATE = {"USD": 1, "VND": 0.00004, "THB": 0.028, "IDR": 0.000063, "MYR": 0.22,
-            "PHP": 0.018, "BND": 0.75, "SGD": 0.75, "CNY": 0.14}
 
 
 @dataclass
@@ -482,16 +522,6 @@ def _sectors_for(row: CatalogueRow) -> list[str]:
     return GROUP_SECTORS.get(row.group, ["CPP"])
 
 
-def _closest_offers(need: Need, solutions: list[Solution]) -> list[Solution]:
-    """The solutions that meet the need's minimum TRL and share the most of its sectors."""
-    def shared(solution: Solution) -> int:
-        return len(set(solution.sectors) & set(need.sectors))
-
-    fitting = [s for s in solutions if shared(s) and s.trl >= need.min_trl]
-    best = max(map(shared, fitting), default=0)
-    return [s for s in fitting if shared(s) == best]
-
-
 class DemoWorld:
     """Builds the demo world into the current session."""
 
@@ -504,6 +534,7 @@ class DemoWorld:
         self.buyers: list[Organization] = []
         self.solutions: list[Solution] = []
         self.needs_made: list[Need] = []
+        self.answers: dict[Need, str | None] = {}  # need -> the title of the offer answering it
 
     # -- organisations and people ----------------------------------------------------------
 
@@ -627,7 +658,7 @@ class DemoWorld:
         unit, low, high = SECTOR_CAPACITY[taxonomy().ancestors(sectors[0])[-1]]
         cap_min = round(low * rng.uniform(1, 5), -1 if low >= 10 else 0) or low
         currency = rng.choice(["USD", "CNY"])
-        price_min = rng.choice([50, 120, 300, 800, 2000]) * 1000 / USD_RATE[currency]
+        price_min = money.convert(rng.choice([50, 120, 300, 800, 2000]) * 1000, "USD", currency)
         solution = Solution(
             organization=org, title=title, summary=shorten(summary, 300), description=description,
             keywords=keywords[:8],
@@ -709,8 +740,9 @@ class DemoWorld:
             description=description,
             country=buyer.country, city=buyer.city,
             capacity=float(round(capacity * rng.uniform(0.7, 1.3))), capacity_unit=unit,
-            budget_min=round(budget_usd / USD_RATE[currency], -3),
-            budget_max=round(budget_usd * rng.uniform(1.5, 3) / USD_RATE[currency], -3),
+            budget_min=round(money.convert(budget_usd, "USD", currency), -3),
+            budget_max=round(money.convert(budget_usd * rng.uniform(1.5, 3), "USD", currency),
+                             -3),
             currency=currency, deadline=date.today() + timedelta(days=rng.randint(45, 300)),
             min_trl=rng.choice([6, 7, 7, 8]),
             required_certifications=rng.sample(["ISO 14001", "ISO 9001"], rng.randint(0, 1)),
@@ -719,20 +751,21 @@ class DemoWorld:
         self._lifecycle(need, status)
         db.session.add(need)
         self.needs_made.append(need)
+        self.answers[need] = NEED_ANSWERS.get(title)
         return need
 
     def serve_every_need(self) -> None:
-        """Every published need gets a published offer that serves its country, meets its
-        minimum TRL and shares the most of its sectors that any offer does.  The countries
-        served are drawn at random, and a need with no answer would make the demo look
-        broken (or a biogas need answered only by biofuels)."""
-        live = [s for s in self.solutions if s.status == "published"]
+        """Every published need's answer (NEED_ANSWERS) is published and serves the need's
+        country: the countries served are drawn at random, and a need left without a relevant
+        offer would make the demo look broken (or answer a biogas need with biofuels)."""
+        by_title = {s.title: s for s in self.solutions if s.status == "published"}
         for need in self.needs_made:
-            closest = _closest_offers(need, live)
-            if need.status == "published" and closest and not any(
-                    need.country in s.countries_served for s in closest):
-                chosen = self.rng.choice(closest)
-                chosen.countries_served = [*chosen.countries_served, need.country]
+            answer = by_title.get(self.answers.get(need) or "")
+            if need.status != "published" or answer is None:
+                continue
+            answer.trl = max(answer.trl, need.min_trl)
+            if need.country not in answer.countries_served:
+                answer.countries_served = [*answer.countries_served, need.country]
 
     def showcase(self) -> None:
         """The main demo accounts own listings in every state, and one clear match."""
