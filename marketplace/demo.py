@@ -131,13 +131,15 @@ CERTIFICATIONS = ["ISO 14001", "ISO 9001", "China Environmental Labelling", "CE"
 SPECIALIST_SOLUTIONS = [
     ("Decentralised A2O wastewater stations for villages", ["WAT.MUN"],
      "Prefabricated anaerobic-anoxic-oxic stations for 50-2,000 people, with remote "
-     "monitoring and nutrient removal.", ["A2O", "decentralised", "rural sanitation"]),
+     "monitoring and nutrient removal: decentralised sewage treatment for peri-urban "
+     "villages.", ["A2O", "decentralised", "rural sanitation", "sewage treatment"]),
     ("Constructed wetlands for small-town sewage", ["WAT.MUN"],
      "Vertical- and horizontal-flow reed beds treat the sewage of 200-5,000 people with "
      "little energy and simple upkeep.", ["constructed wetland", "reed bed", "sewage"]),
     ("Sequencing batch reactor (SBR) plants", ["WAT.MUN", "WAT.IND"],
      "Fill-and-draw activated sludge in a single tank, with automatic cycles that remove "
-     "nitrogen and phosphorus.", ["SBR", "activated sludge", "nutrient removal"]),
+     "nitrogen and phosphorus: a compact upgrade for municipal sewage treatment plants "
+     "facing stricter limits.", ["SBR", "activated sludge", "nutrient removal", "plant upgrade"]),
     ("Septage collection and faecal sludge treatment", ["WAT.SLU", "WAT.MUN"],
      "Vacuum trucks, screening and solar drying beds for septic-tank sludge in towns "
      "without sewers.", ["septage", "faecal sludge", "septic tank"]),
@@ -165,7 +167,8 @@ SPECIALIST_SOLUTIONS = [
      "methane emissions.", ["POME", "palm oil", "biogas", "methane"]),
     ("Sludge thermal drying and carbonisation", ["WAT.SLU"],
      "Low-temperature belt drying followed by pyrolysis turns sewage sludge into a stable "
-     "biochar, cutting its volume by 90%.", ["sludge", "drying", "pyrolysis", "biochar"]),
+     "biochar, cutting its volume by 90%; the dried sludge can also fuel cement kilns or "
+     "improve soil.", ["sewage sludge", "sludge drying", "pyrolysis", "biochar"]),
     ("Sewage sludge digestion with thermal hydrolysis", ["WAT.SLU", "ENE.BIO"],
      "Thermal hydrolysis ahead of digestion raises the biogas yield of sewage sludge and "
      "leaves a pathogen-free cake for farmland.", ["sludge digestion", "thermal hydrolysis"]),
@@ -393,7 +396,8 @@ DEMO_BUYER_NEEDS = ["Biogas from livestock manure near {city}",
 # Some needs written in the buyers' own languages: the matcher works across languages.
 LOCAL_LANGUAGE_NEEDS = [
     ("VN", "Xử lý nước thải sinh hoạt cho khu dân cư ven đô", ["WAT.MUN"], 5000, "m3/day",
-     "Chúng tôi cần hệ thống xử lý nước thải phân tán, tiết kiệm năng lượng, dễ vận hành."),
+     "Khoảng 3.000 hộ dân ven đô xả nước thải sinh hoạt chưa qua xử lý ra kênh. Chúng tôi "
+     "cần các trạm xử lý nước thải phân tán cho làng xã, tiết kiệm năng lượng, dễ vận hành."),
     ("TH", "ระบบตรวจวัดคุณภาพอากาศ PM2.5 สำหรับเมือง", ["AIR.MON"], 30, "stations",
      "เทศบาลต้องการเครือข่ายเซนเซอร์ตรวจวัดฝุ่น PM2.5 พร้อมแดชบอร์ดข้อมูลสาธารณะ"),
     ("ID", "Pengolahan sampah organik pasar menjadi kompos dan biogas", ["WST.BIO"], 40,
