@@ -250,7 +250,9 @@ def table(summary: dict) -> str:
     """The figures as a plain-text table, a row per direction and language."""
     names = ["delivered", "precision", "precision_grade2", "recall_grade2", f"ndcg@{K}",
              "coverage", "no_answer_delivered"]
-    header = f"{'direction':<10}{'lang':<6}" + "".join(f"{n[:12]:>13}" for n in names)
+    labels = ["delivered", "precision", "P grade 2", "R grade 2", f"nDCG@{K}", "coverage",
+              "no-answer"]
+    header = f"{'direction':<10}{'lang':<6}" + "".join(f"{label:>11}" for label in labels)
     rows = [header]
     for direction in DIRECTIONS:
         if direction not in summary:
@@ -258,7 +260,7 @@ def table(summary: dict) -> str:
         block = summary[direction]
         for lang, values in [("all", block), *block["per_lang"].items()]:
             rows.append(f"{direction:<10}{lang:<6}" + "".join(
-                f"{values[n]:>13}" for n in names))
+                f"{values[n]:>11}" for n in names))
     return "\n".join(rows)
 
 
