@@ -81,7 +81,11 @@ def search_reindex() -> None:
     from marketplace.services import indexing
 
     for kind in ("solution", "need"):
-        click.echo(f"{indexing.rebuild_index(kind)} {kind}(s) indexed.")
+        try:
+            click.echo(f"{indexing.rebuild_index(kind)} {kind}(s) indexed.")
+        except indexing.RebuildRunning:
+            raise click.ClickException(f"A rebuild of the {kind} index is already running; "
+                                       "try again when it has finished.") from None
 
 
 @search_cli.command("check")

@@ -1,4 +1,5 @@
-"""What several processes must agree on: the global mail send rate and exclusive locks.
+"""What several processes must agree on: the global mail send rate, exclusive locks, and the
+ids written while a long job (an index rebuild) runs.
 
 With ``REDIS_URL`` set (production) both live in Redis database 2, so they hold across every
 worker.  Embedded mode runs in one process, where a thread lock and an in-process counter
@@ -128,3 +129,55 @@ def _count_in_process(second: int, slots: int = 1) -> int:
             _local_window.update(second=second, count=0)
         _local_window["count"] += slots
         return _local_window["count"]
+
+
+# -- recording writes during a long job ---------------------------------------------------
+# A rebuild loads a new index from the database while the live one keeps taking writes; those
+# writes are recorded here (from any process) and replayed into the new index once it is in.
+
+_NOTE = """if redis.call('exists', KEYS[1]) == 1 then redis.call('sadd', KEYS[2], ARGV[1]) end"""
+_local_recordings: dict[str, set[str]] = {}
+_local_recordings_guard = threading.Lock()
+
+
+def start_recording(name: str, ttl_seconds: int = 6 * 3600) -> None:
+    """From now on ``note(name, item)`` keeps ``item``; the flag expires if we crash."""
+    client = redis_client()
+    if client is None:
+        with _local_recordings_guard:
+            _local_recordings[name] = set()
+        return
+    client.delete(f"recording:{name}:items")
+    client.set(f"recording:{name}", 1, ex=ttl_seconds)
+
+
+def note(name: str, item: object) -> None:
+    """Record ``item`` if a recording called ``name`` is on (atomically: never after it
+    stopped).  Costs one round trip; nothing when embedded."""
+    client = redis_client()
+    if client is None:
+        with _local_recordings_guard:
+            if name in _local_recordings:
+                _local_recordings[name].add(str(item))
+        return
+    client.eval(_NOTE, 2, f"recording:{name}", f"recording:{name}:items", str(item))
+
+
+def drain(name: str, stop: bool = False) -> set[str]:
+    """What was recorded since the last drain; with ``stop``, also end the recording, in the
+    same step, so no note falls between the two."""
+    client = redis_client()
+    if client is None:
+        with _local_recordings_guard:
+            items = _local_recordings.pop(name, set()) if stop else _local_recordings.get(name)
+            if items is not None and not stop:
+                _local_recordings[name] = set()
+            return set(items or ())
+    pipe = client.pipeline(transaction=True)
+    if stop:
+        pipe.delete(f"recording:{name}")
+    pipe.smembers(f"recording:{name}:items")
+    pipe.delete(f"recording:{name}:items")
+    results = pipe.execute()
+    members = results[1] if stop else results[0]
+    return {m.decode() if isinstance(m, bytes) else m for m in members}

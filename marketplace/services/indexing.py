@@ -14,6 +14,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
+from marketplace import coordination
 from marketplace.constants import CAPACITY_UNITS
 from marketplace.extensions import db
 from marketplace.models import EmbeddingCache, Need, Solution
@@ -104,6 +105,8 @@ def embed_texts(texts: list[str], role: str = "passage") -> np.ndarray:
 
 
 def with_embeddings(documents: list[ListingDocument]) -> list[ListingDocument]:
+    if not documents:
+        return documents
     vectors = embed_texts([doc.embedding_text() for doc in documents])
     for doc, vector in zip(documents, vectors, strict=True):
         doc.embedding = vector.tolist()
@@ -114,9 +117,13 @@ def with_embeddings(documents: list[ListingDocument]) -> list[ListingDocument]:
 
 
 def index_listing(kind: str, listing_id: int) -> bool:
-    """Upsert the listing if it is live, remove it otherwise.  Returns True if indexed."""
+    """Upsert the listing if it is live, remove it otherwise.  Returns True if indexed.
+
+    While the index is being rebuilt the write lands in the old index, which is about to be
+    replaced: it is also recorded, and replayed into the new one (``rebuild_index``)."""
     from marketplace.services.search import backend
 
+    coordination.note(rebuild_lock_name(kind), listing_id)
     listing = db.session.get(LISTING_CLASSES[kind], listing_id)
     if listing is None or not listing.is_live:
         backend().delete(kind, [listing_id])
@@ -131,14 +138,50 @@ def live_documents(kind: str, batch_size: int = 200) -> Iterator[list[ListingDoc
     cls = LISTING_CLASSES[kind]
     ids = list(db.session.scalars(select(cls.id).where(live_filter(cls)).order_by(cls.id)))
     for start in range(0, len(ids), batch_size):
-        chunk = db.session.scalars(select(cls).where(cls.id.in_(ids[start:start + batch_size])))
+        # Live again when loaded: one archived since the ids were read must not come back.
+        chunk = db.session.scalars(select(cls).where(cls.id.in_(ids[start:start + batch_size]),
+                                                     live_filter(cls)))
         yield with_embeddings([to_document(listing) for listing in chunk])
         db.session.commit()
 
 
+class RebuildRunning(Exception):
+    """Another process is rebuilding this index."""
+
+
+def rebuild_lock_name(kind: str) -> str:
+    """One rebuild at a time per index: the backend's prefix names it (an evaluation's
+    temporary index is not the live one)."""
+    from marketplace.services.search import backend
+
+    return f"reindex:{backend().prefix}:{kind}"
+
+
+REBUILD_LOCK_SECONDS = 6 * 3600  # longer than any rebuild; frees the lock if we crash
+
+
 def rebuild_index(kind: str) -> int:
     """Load every live listing of ``kind`` into a new index and swap it in, with a progress
-    bar.  Returns how many were indexed."""
+    bar.  Returns how many were indexed.
+
+    Under a lock (Redis in production, in-process when embedded): a second rebuild is refused
+    with ``RebuildRunning``.  Listings written meanwhile are recorded by ``index_listing``
+    and indexed again once the new index is in, so none is lost or stale."""
+    name = rebuild_lock_name(kind)
+    with coordination.exclusive(name, ttl_seconds=REBUILD_LOCK_SECONDS) as held:
+        if not held:
+            raise RebuildRunning(kind)
+        coordination.start_recording(name, ttl_seconds=REBUILD_LOCK_SECONDS)
+        try:
+            count = _load_new_index(kind)
+            _replay(kind, coordination.drain(name))
+        finally:
+            written = coordination.drain(name, stop=True)
+        _replay(kind, written)
+    return count
+
+
+def _load_new_index(kind: str) -> int:
     from tqdm import tqdm
 
     from marketplace.services.search import backend
@@ -154,3 +197,13 @@ def rebuild_index(kind: str) -> int:
         count = backend().rebuild(kind, documents())
     backend().refresh(kind)
     return count
+
+
+def _replay(kind: str, listing_ids: set[str]) -> None:
+    """Index again what was written during the rebuild, now into the new index."""
+    from marketplace.services.search import backend
+
+    for listing_id in sorted(int(i) for i in listing_ids):
+        index_listing(kind, listing_id)
+    if listing_ids:
+        backend().refresh(kind)

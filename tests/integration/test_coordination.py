@@ -91,3 +91,37 @@ def test_mail_still_goes_when_redis_is_down(database_url):
     with app.app_context():
         coordination.wait_for_send_slot()  # returns instead of raising
         coordination.redis_client().close()
+
+
+def test_writes_noted_by_one_worker_reach_the_recorder_until_it_stops(two_workers):
+    """What a rebuild replays: ids noted by any worker while it records, none after."""
+    recorder, writer = two_workers
+    name = f"test-recording-{uuid.uuid4().hex[:8]}"
+    with recorder.app_context():
+        coordination.start_recording(name)
+    with writer.app_context():
+        coordination.note(name, 7)
+        coordination.note(name, 9)
+    with recorder.app_context():
+        assert coordination.drain(name) == {"7", "9"}
+    with writer.app_context():
+        coordination.note(name, 11)
+    with recorder.app_context():
+        assert coordination.drain(name, stop=True) == {"11"}
+    with writer.app_context():
+        coordination.note(name, 13)  # the recording is over: nothing is kept
+    with recorder.app_context():
+        coordination.start_recording(name)
+        assert coordination.drain(name, stop=True) == set()
+
+
+def test_recording_in_process_without_redis(app):
+    name = f"test-recording-{uuid.uuid4().hex[:8]}"
+    coordination.note(name, 1)  # not recording yet
+    coordination.start_recording(name)
+    coordination.note(name, 2)
+    assert coordination.drain(name) == {"2"}
+    coordination.note(name, 3)
+    assert coordination.drain(name, stop=True) == {"3"}
+    coordination.note(name, 4)
+    assert coordination.drain(name) == set()
