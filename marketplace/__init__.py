@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         http_security,
         i18n,
         input_guards,
+        logs,
         outbox,
         taxonomy,
         templating,
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
 
+    logs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
     http_security.init_app(app)

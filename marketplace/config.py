@@ -68,6 +68,9 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
     redis_url = environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379")
     return {
         "MARKETPLACE_ENV": mode,
+        # JSON lines for a log collector in production, readable text when embedded.
+        "LOG_FORMAT": environ.get("LOG_FORMAT", "text" if embedded else "json"),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
         "SECRET_KEY": environ.get("SECRET_KEY") or _embedded_secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(
             environ.get("DATABASE_URL") or f"sqlite:///{instance / 'marketplace.db'}"

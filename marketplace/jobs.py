@@ -22,6 +22,8 @@ from datetime import timedelta
 from celery import Celery
 from flask import Flask, current_app
 
+from marketplace import logs
+
 log = logging.getLogger(__name__)
 
 QUEUES = ("indexing", "matching", "mail")
@@ -162,7 +164,8 @@ def run_in_process(job: Job, args: tuple, attempt: int = 0) -> None:
     """Embedded mode: run now; a transient failure is retried later on a timer thread."""
     retryable = job.retryable()
     try:
-        job.function()(*args)
+        with logs.job_context(job.name):
+            job.function()(*args)
     except retryable as error:
         if attempt >= job.max_retries:
             log.error("job %s%s gave up after %d retries: %s", job.name, args, attempt, error)

@@ -11,8 +11,9 @@ written to be safe to run twice (keyed by ids, claims in the database).
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.signals import after_setup_logger, after_setup_task_logger
 
-from marketplace import create_app, jobs
+from marketplace import create_app, jobs, logs
 from marketplace.extensions import db
 
 flask_app = create_app()
@@ -22,10 +23,11 @@ if not flask_app.config.get("REDIS_URL"):
 
 
 class AppContextTask(Task):
-    """Runs the task in the Flask app context, and leaves no session behind."""
+    """Runs the task in the Flask app context, with the job and task id on every log line,
+    and leaves no session behind."""
 
     def __call__(self, *args, **kwargs):
-        with flask_app.app_context():
+        with flask_app.app_context(), logs.job_context(self.name, self.request.id):
             try:
                 return self.run(*args, **kwargs)
             finally:
@@ -38,6 +40,14 @@ app.conf.beat_schedule = {
     periodic.key: {"task": periodic.job, "schedule": periodic.every, "args": periodic.args}
     for periodic in jobs.PERIODIC
 }
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _structured_logs(logger, **_kwargs) -> None:
+    """The worker sets up its own log handlers: they render through marketplace/logs.py too,
+    so its lines carry the job and task id (JSON in production)."""
+    logs.adopt_handlers(logger, flask_app.config)
 
 
 def _register(job: jobs.Job) -> None:

@@ -12,6 +12,7 @@ periods), and ``now`` plus a day for "a later digest".
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -171,6 +172,13 @@ def test_the_schedule_fired_twice_for_one_period_sends_one_digest_per_user(
     assert _sent_to(smtp_sink) == {user.email: 1 for user in users}
     ledger = _deliveries(period_for("daily", now))
     assert len(ledger) == len(users) and {d.status for d in ledger.values()} == {"sent"}
+    # Each job's start and end are logged with its name and the task id Celery gave it.
+    log = celery_worker.log(lines=5000)
+    task_ids = set(re.findall(r"Task digests\.schedule\[([0-9a-f-]+)\] succeeded", log))
+    assert len(task_ids) == 2, log
+    for task_id in task_ids:
+        assert re.search(rf"job finished .*job=digests.schedule outcome=ok task_id={task_id}",
+                         log), log
 
 
 # -- the outbox when Redis is down ---------------------------------------------------------------
