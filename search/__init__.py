@@ -1,5 +1,6 @@
-"""The search library: documents, backends, embeddings and the matcher.
+"""The search library: documents, two backends (local and Elasticsearch), embeddings, the
+glossary expansion, the matcher and the delivery rule's evidence.
 
-It imports neither Flask nor ``marketplace`` so it can be tested on its own (DESIGN.md).
-Filled in by the search-and-matching work; the marketplace browses from the database until then.
+It imports neither Flask nor ``marketplace`` so it can be tested on its own (DESIGN.md); the
+marketplace passes in what it needs (the embedder, the taxonomy's crosswalk).
 """

@@ -35,13 +35,10 @@ class RankingSettings:
     text_weight: float = 1.0
     semantic_weight: float = 2.0
     fit_weight: float = 0.01  # structured fit can reorder close calls, not bury relevance
-    # "rrf" fuses ranks; "convex" mixes min-max normalised scores (text_weight and
-    # semantic_weight are then the mixing weights).
-    fusion: str = "rrf"
     # Glossary expansion of the text query (search/expansion.py): "add" puts the English
     # terms of the concepts a query names (its translations, or its English synonyms) in front
-    # of it; "replace" searches a non-English query's English terms alone; "off" does neither.
-    # "add" and "replace" measured the same; "add" keeps the query's names and acronyms.
+    # of it; "off" does not.  (Searching a non-English query's English terms alone measured
+    # the same as "add", which keeps the query's names and acronyms: bench/RESULTS.md.)
     expansion: str = "add"
     # Text weights (times text_weight) for a non-English query.  With glossary terms added the
     # text list is precise and counts for more; without, the query's own words match an
@@ -50,11 +47,9 @@ class RankingSettings:
     unmatched_text_weight: float = 0.25
     # An extra kNN list for the English terms of the concepts the query names: a short,
     # English, on-topic view of the need that the model places well (whatever the language).
+    # Its vector combines the concepts' own vectors, embedded once each (ConceptVectors);
+    # embedding the joined terms per query measured about the same, at a model call a query.
     english_knn_weight: float = 1.0
-    # How that list's vector is made: "concepts" combines the concepts' vectors, embedded once
-    # each and kept (ConceptVectors); "joined" embeds the joined English terms, a model call
-    # per query (the first version; about the same quality, see bench/RESULTS.md).
-    english_vector: str = "concepts"
     # How many of the best fused candidates get their evidence measured and reordered by it.
     evidence_depth: int = 40
 
@@ -93,20 +88,6 @@ def reciprocal_rank_fusion(ranked_lists: Sequence[tuple[Sequence[int], float]],
     for ids, weight in ranked_lists:
         for rank, item in enumerate(ids, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
-    return fused
-
-
-def convex_fusion(scored_lists: Sequence[tuple[Sequence[Hit], float]]) -> dict[int, float]:
-    """Weighted sum of scores min-max normalised per list; absent from a list counts 0."""
-    fused: dict[int, float] = {}
-    for hits, weight in scored_lists:
-        if not hits:
-            continue
-        scores = [hit.score for hit in hits]
-        low, high = min(scores), max(scores)
-        span = (high - low) or 1.0
-        for hit in hits:
-            fused[hit.id] = fused.get(hit.id, 0.0) + weight * (hit.score - low) / span
     return fused
 
 
@@ -258,14 +239,10 @@ class Matcher:
         knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
                                            size=s.depth).hits
         extra = self._english_knn(kind, query, expanded)
-        if s.fusion == "convex":
-            fused = convex_fusion([(text_hits, text_weight), (knn_hits, s.semantic_weight),
-                                   (extra, s.english_knn_weight)])
-        else:
-            fused = reciprocal_rank_fusion(
-                [([h.id for h in text_hits], text_weight),
-                 ([h.id for h in knn_hits], s.semantic_weight),
-                 ([h.id for h in extra], s.english_knn_weight)], k=s.rrf_k)
+        fused = reciprocal_rank_fusion(
+            [([h.id for h in text_hits], text_weight),
+             ([h.id for h in knn_hits], s.semantic_weight),
+             ([h.id for h in extra], s.english_knn_weight)], k=s.rrf_k)
         matches = self._combine(fused, text_hits, knn_hits)
         candidates = documents([m.id for m in matches]) if documents and matches else {}
         if query.seeker is not None and candidates:
@@ -320,8 +297,6 @@ class Matcher:
         found = expansion.expand(text)
         if self.settings.expansion == "off" or not found.english:
             return _Expanded(text, found)
-        if self.settings.expansion == "replace" and found.language != "en":
-            return _Expanded(" ".join(found.english), found)
         # First, not last: the local backend keeps only a long query's first 128 words.
         added = " ".join(expansion.new_words(text, found.english))
         return _Expanded(f"{added}\n{text}" if added else text, found)
@@ -337,15 +312,11 @@ class Matcher:
     def _english_knn(self, kind: str, query: MatchQuery, expanded: _Expanded) -> list[Hit]:
         """Neighbours of the query's glossary concepts alone, from their kept vectors
         (ConceptVectors; embedding the concepts' terms together with the original text
-        measured worse: the original dominates).  "joined" embeds the joined terms instead,
-        a model call per query."""
+        measured worse: the original dominates)."""
         s = self.settings
         if s.expansion == "off" or not (s.english_knn_weight and expanded.found.concepts):
             return []
-        if s.english_vector == "joined":
-            vector = list(self.embed(", ".join(expanded.found.english)))
-        else:
-            vector = self.concept_vectors.vector(expanded.found.concepts)
+        vector = self.concept_vectors.vector(expanded.found.concepts)
         if len(vector) != len(query.vector):
             return []  # not the index's model (a test's stand-in vector, say): skip
         return self.backend.knn_search(kind, vector, query.filters, size=s.depth).hits

@@ -44,10 +44,6 @@ class Preferences:
                    tuple(c for c in countries or () if c in constants.COUNTRIES),
                    tuple(s for s in sectors or () if s in tree))
 
-    @classmethod
-    def of(cls, subscriber: Subscriber) -> Preferences:
-        return cls.clean(subscriber.language, subscriber.countries, subscriber.sectors)
-
     def to_payload(self) -> dict:
         return {"l": self.language, "c": list(self.countries), "s": list(self.sectors)}
 

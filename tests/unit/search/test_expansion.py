@@ -175,19 +175,6 @@ def test_concept_vectors_embed_a_concepts_english_terms_together():
     assert embedded == ["wastewater, sewage"]
 
 
-def test_joined_english_vector_embeds_per_query():
-    backend = RecordingBackend()
-    embedded = []
-    matcher = Matcher(backend, RankingSettings(english_vector="joined"),
-                      embed=lambda text: embedded.append(text) or [0.5, 0.5])
-
-    matcher.rank("solution", MatchQuery("污水处理", [1.0, 0.0], Filters()))
-    matcher.rank("solution", MatchQuery("污水处理", [1.0, 0.0], Filters()))
-
-    assert len(embedded) == 2 and "wastewater" in embedded[0]
-    assert backend.vectors[1] == [0.5, 0.5]
-
-
 def test_matcher_with_expansion_off_leaves_the_query_alone():
     backend = RecordingBackend()
     matcher = Matcher(backend, RankingSettings(expansion="off"), embed=lambda _: [0.0, 0.0])

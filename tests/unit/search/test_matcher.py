@@ -141,13 +141,6 @@ def test_fit_reorders_close_calls():
     assert [r.id for r in results] == [2, 1]
 
 
-def test_convex_fusion_normalises_each_list():
-    from search.matcher import convex_fusion
-
-    fused = convex_fusion([([Hit(1, 20.0), Hit(2, 10.0)], 0.5), ([Hit(2, 0.9), Hit(3, 0.5)], 0.5)])
-    assert fused == {1: 0.5, 2: 0.5, 3: 0.0}
-
-
 def test_matched_terms_leave_out_words_that_explain_nothing():
     highlights = {"title": ["<mark>Solar</mark> power <mark>with</mark> <mark>an</mark> "
                             "<mark>inverter</mark> <mark>in</mark> <mark>the</mark> field"]}
