@@ -63,7 +63,9 @@ def configure(json_lines: bool, level: str = "INFO") -> None:
     handler = _StandardError()
     handler.setFormatter(formatter(json_lines))
     root.addHandler(handler)
-    root.setLevel(level)
+    # The app's own lines at LOG_LEVEL; libraries (SMTP servers, HTTP clients) only warn.
+    root.setLevel(logging.WARNING)
+    logging.getLogger("marketplace").setLevel(level)
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
