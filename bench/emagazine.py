@@ -165,7 +165,7 @@ def subscriber_rows(args: argparse.Namespace) -> tuple[list[dict], list[dict], d
 
 
 def _md(text: str) -> str:
-    from marketplace.services.emagazine import _md as escape
+    from marketplace.templating import markdown_escape as escape
 
     return escape(text)
 

@@ -54,8 +54,8 @@ class Mailing(Protocol):
 
 @contextmanager
 def scheduler_lock(name: str) -> Iterator[bool]:
-    """One scheduler at a time for ``name`` (a lock shared in Redis); yields whether we are
-    it.  Firing twice is harmless anyway, since claims are unique: the lock saves the work."""
+    """One scheduler at a time for ``name`` (a lock shared in Redis, which expires should its
+    holder die); yields whether we are it."""
     with coordination.exclusive(name, ttl_seconds=300) as mine:
         if not mine:
             log.info("%s is already running elsewhere", name)
