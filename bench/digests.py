@@ -254,6 +254,8 @@ def seed(args: argparse.Namespace, bases: list[_data.BaseText],
                 id=match_id, need_id=i, solution_id=s,
                 score=round(top - rank * rng.uniform(0.002, 0.006), 5), reasons=reasons,
                 buyer_state="new", supplier_state="new",
+                # Past the delivery rule's bar: digests carry delivered matches only.
+                delivered=True, delivered_at=now, evidence=round(1.0 - rank * 0.05, 3),
                 first_seen_at=now - timedelta(hours=rng.randint(1, 23)), updated_at=now))
 
     built = time.perf_counter() - started

@@ -165,7 +165,7 @@ def subscriber_rows(args: argparse.Namespace) -> tuple[list[dict], list[dict], d
 
 
 def _md(text: str) -> str:
-    from marketplace.services.emagazine import _md as escape
+    from marketplace.templating import markdown_escape as escape
 
     return escape(text)
 
@@ -415,7 +415,7 @@ STEPS = {
     "sql@other": "SQL elsewhere (the issue and its editions)",
     "commit": "COMMIT (waits for the WAL flush) and ORM flush bookkeeping",
     "recipients": "recipients() (Python)",
-    "claim": "_claim (Python, ORM objects)",
+    "claim": "claim (Python, ORM objects)",
     "render": "render the edition: Jinja, Markdown, CSS inlining (once per batch and language)",
     "tokens": "unsubscribe token signing",
     "urls": "absolute URL of the unsubscribe link",
@@ -435,10 +435,11 @@ def instrumented(timer: StepTimer) -> Iterator[None]:
     with sql_timed(timer), \
             mock.patch.object(emagazine, "recipients",
                               timer.wrap("recipients", emagazine.recipients)), \
-            mock.patch.object(emagazine, "_claim", timer.wrap("claim", emagazine._claim)), \
+            mock.patch.object(emagazine, "claim", timer.wrap("claim", emagazine.claim)), \
             mock.patch.object(subscriptions, "suppressed_among",
                               timer.wrap("suppressions", subscriptions.suppressed_among)), \
-            mock.patch.object(emagazine, "_status", timer.wrap("status", emagazine._status)), \
+            mock.patch.object(emagazine, "current_status",
+                              timer.wrap("status", emagazine.current_status)), \
             mock.patch.object(emagazine, "finish_if_done",
                               timer.wrap("finish", emagazine.finish_if_done)), \
             mock.patch.object(emagazine, "render_parts",
@@ -541,7 +542,7 @@ SMALL_STEP_MS = 0.05  # steps below this are summed into one row
 
 
 def breakdown_table(b: dict[str, Any]) -> str:
-    from marketplace.services.emagazine import CHECK_EVERY
+    from marketplace.services.bulk_send import CHECK_EVERY
 
     steps, statements = b["steps"], b["statements"]
     total = sum(steps.values())

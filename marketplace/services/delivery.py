@@ -59,18 +59,22 @@ def take_over(delivery: DeliveryMixin) -> bool:
 
 
 def send_claimed(delivery: DeliveryMixin, *, email: str, list_name: str,
-                 render: Callable[[], EmailMessage], session: MailSession,
+                 render: Callable[[], EmailMessage | None], session: MailSession,
                  suppression_checked: bool = False) -> int:
     """Send one claimed delivery and record the outcome.  Returns 1 if an e-mail went out.
 
     Suppressions are checked at send time (here, or by a caller that checks a few recipients
     at once), so an unsubscribe or a bounce mid-run stops everything after it.  Transient
-    failures release the row and re-raise, for a retry job.
+    failures release the row and re-raise, for a retry job.  ``render`` returning None
+    means there is nothing left to send: the delivery is marked skipped.
     """
     if not suppression_checked and subscriptions.is_suppressed(email, list_name):
         return finish(delivery, "suppressed")
+    message = render()
+    if message is None:  # all it had to say was withdrawn since the claim
+        return finish(delivery, "skipped")
     try:
-        session.send(render())
+        session.send(message)
     except PermanentMailError as error:
         subscriptions.mark_bounced(email, str(error))
         return finish(delivery, "bounced", str(error))

@@ -8,23 +8,23 @@ The flow for one user and one period (``daily:2026-11-30``):
 2. *Claim* a ``DigestDelivery`` row, unique per (user, period), with its ``DigestItem`` rows,
    unique per (user, item), and commit - before anything is submitted.  A second scheduler
    run or a concurrent worker fails the claim and stops.
-3. *Send* and record, with the claim-before-send shared by every bulk sender
-   (``marketplace.services.delivery``): transient failures are retried, a 5xx marks the
-   address bounced, and a claim whose worker died is taken over by the next ``schedule`` run.
+3. *Send* and record, as every mailing does (``marketplace.services.bulk_send``, over the
+   claim-before-send of ``marketplace.services.delivery``): transient failures are retried,
+   a 5xx marks the address bounced, and a claim whose worker died is taken over by the next
+   ``schedule`` run.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
-from marketplace import coordination, jobs
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import (
     DigestDelivery,
@@ -37,16 +37,9 @@ from marketplace.models import (
 )
 from marketplace.models._time import utcnow
 from marketplace.models.mail import DIGEST_LIST, EVERY_LIST, MailSuppression
-from marketplace.services import delivery, subscriptions
+from marketplace.services import bulk_send, subscriptions
 from marketplace.services.listings import live_filter
-from marketplace.services.mail import (
-    MailSession,
-    TransientMailError,
-    external_url,
-    render_email,
-)
-
-log = logging.getLogger(__name__)
+from marketplace.services.mail import MailSession, external_url, render_email
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 MAX_MATCHES = 20  # per digest; the rest wait for the next one
@@ -74,12 +67,12 @@ def schedule(frequency: str, now: datetime | None = None) -> int:
     One scheduler at a time (a lock shared in Redis); firing twice for one period is harmless
     because claims are unique.  Returns how many users were queued.
     """
-    with coordination.exclusive(f"digests.schedule:{frequency}", ttl_seconds=300) as mine:
+    with bulk_send.scheduler_lock(f"digests.schedule:{frequency}") as mine:
         if not mine:
-            log.info("digests.schedule(%s) is already running elsewhere", frequency)
             return 0
         period = period_for(frequency, now or utcnow())
-        _requeue_stale_claims(period)
+        # Claims whose worker died mid-send, and retries that were lost: send them again.
+        _bulk(period).requeue_stale(DigestDelivery.period == period)
         user_ids = due_user_ids(frequency, period)
         size = current_app.config["DIGEST_BATCH_SIZE"]
         for start in range(0, len(user_ids), size):
@@ -98,18 +91,40 @@ def due_user_ids(frequency: str, period: str) -> list[int]:
         .order_by(User.id)))
 
 
-def _requeue_stale_claims(period: str) -> None:
-    """Claims whose worker died mid-send, and retries that were lost: send them again
-    (``send_one`` takes each over only if it is still free)."""
-    stale = db.session.scalars(select(DigestDelivery.user_id).where(
-        DigestDelivery.period == period, delivery.free_condition(DigestDelivery)))
-    for user_id in stale:
-        jobs.enqueue("digests.send_one", period, user_id)
-
-
 # --- sending ---------------------------------------------------------------------------------
 
-CHECK_EVERY = 20  # digests between two looks at the suppressions (one query each time)
+class DigestMailing:
+    """One period's digests, as ``bulk_send.BulkSend`` sends them: a user is claimed with the
+    new items the digest carries; a digest whose items were all dismissed or withdrawn since
+    is skipped."""
+
+    model = DigestDelivery
+    list_name = DIGEST_LIST
+    retry_job = "digests.send_one"
+
+    def __init__(self, period: str) -> None:
+        self.period = period
+
+    def claims(self, users: Sequence[User]) -> list[DigestDelivery]:
+        return [_new_claim(user, self.period, items)
+                for user, items in collect_items_for(list(users)).items() if items]
+
+    def render(self, row: DigestDelivery):
+        matches, hits = digest_entries(row.user, _items_of(row))
+        return _render(row.user, matches, hits) if matches or hits else None
+
+    def still_sending(self) -> bool:
+        return True  # a period's digests are never paused
+
+    def address(self, row: DigestDelivery) -> str:
+        return row.user.email
+
+    def retry_args(self, row: DigestDelivery) -> tuple:
+        return (self.period, row.user_id)
+
+
+def _bulk(period: str) -> bulk_send.BulkSend:
+    return bulk_send.BulkSend(DigestMailing(period))
 
 
 def send_batch(period: str, user_ids: list[int]) -> int:
@@ -117,36 +132,14 @@ def send_batch(period: str, user_ids: list[int]) -> int:
     are collected and claimed together (a few queries and one commit for the batch, still
     before anything is sent).  A transient failure for one user becomes a retried
     ``send_one`` job; the batch goes on."""
-    sent = 0
-    orm_session = db.session()
-    expire_on_commit = orm_session.expire_on_commit
-    # The claimed rows are ours: recording each outcome need not reload them.
-    orm_session.expire_on_commit = False
-    try:
+    bulk = _bulk(period)
+    with bulk_send.keeping_rows():
         claimed, others = _claim_batch(period, user_ids)
-        with MailSession() as session:
-            for start in range(0, len(claimed), CHECK_EVERY):
-                chunk = claimed[start:start + CHECK_EVERY]
-                gone = subscriptions.suppressed_among([row.user.email for row in chunk],
-                                                      DIGEST_LIST)
-                for row in chunk:
-                    sent += _send_or_defer(period, row.user_id, lambda row=row, gone=gone: _send(
-                        row, session, suppressed=row.user.email in gone))
-            for user_id in others:  # already claimed once: retries, take-overs, races
-                sent += _send_or_defer(period, user_id, lambda user_id=user_id: deliver(
-                    user_id, period, session))
-    finally:
-        orm_session.expire_on_commit = expire_on_commit
-    return sent
-
-
-def _send_or_defer(period: str, user_id: int, send) -> int:
-    try:
-        return send()
-    except TransientMailError as error:
-        log.warning("digest for user %s deferred: %s", user_id, error)
-        jobs.enqueue("digests.send_one", period, user_id, countdown=jobs.retry_delay(0))
-        return 0
+        # Already claimed once: retries, take-overs, races (each sent only if still free).
+        taken = db.session.scalars(select(DigestDelivery).where(
+            DigestDelivery.period == period, DigestDelivery.user_id.in_(others))
+            .order_by(DigestDelivery.user_id)).all()
+        return bulk.send(claimed, take_over=taken)
 
 
 def send_one(period: str, user_id: int) -> int:
@@ -157,52 +150,27 @@ def send_one(period: str, user_id: int) -> int:
 
 def deliver(user_id: int, period: str, session: MailSession) -> int:
     """Claim, send and record one user's digest.  Returns 1 if an e-mail went out."""
-    row = _claimed_delivery(user_id, period)
-    return _send(row, session) if row is not None else 0
-
-
-def _send(row: DigestDelivery, session: MailSession, suppressed: bool | None = None) -> int:
-    """``suppressed``: already looked up by the caller for a few rows at once."""
-    user = row.user
-    if suppressed:
-        return delivery.finish(row, "suppressed")
-    if not any(digest_entries(user, _items_of(row))):
-        return delivery.finish(row, "skipped")  # all it had to say was dismissed or withdrawn
-    return delivery.send_claimed(row, email=user.email, list_name=DIGEST_LIST,
-                                 render=lambda: render_digest(user, _items_of(row)),
-                                 session=session, suppression_checked=suppressed is not None)
-
-
-def _claimed_delivery(user_id: int, period: str) -> DigestDelivery | None:
-    """The delivery this worker now owns, or None if there is nothing (more) to send."""
+    bulk = _bulk(period)
     row = db.session.scalar(select(DigestDelivery).where(
         DigestDelivery.user_id == user_id, DigestDelivery.period == period))
-    if row is None:
-        claimed, _ = _claim_batch(period, [user_id])
-        return claimed[0] if claimed else None
-    return row if delivery.take_over(row) else None
+    if row is not None:
+        return bulk.take_over(row, session)
+    claimed, _ = _claim_batch(period, [user_id])
+    return bulk.deliver(claimed[0], session) if claimed else 0
 
 
 def _claim_batch(period: str, user_ids: list[int]) -> tuple[list[DigestDelivery], list[int]]:
     """Claim this period's digest for every user in ``user_ids`` who has something new.
 
     Returns the new claims, and the users who already had a delivery row for the period
-    (those go through ``deliver``, which takes a row over only if it is free).
+    (those are taken over, and sent only if free).
     """
     existing = set(db.session.scalars(select(DigestDelivery.user_id).where(
         DigestDelivery.period == period, DigestDelivery.user_id.in_(user_ids))))
     users = [user for user in db.session.scalars(
         select(User).where(User.id.in_([u for u in user_ids if u not in existing])))
         if wants_digest(user)]
-    rows = [_new_claim(user, period, items)
-            for user, items in collect_items_for(users).items() if items]
-    db.session.add_all(rows)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent run claimed some of them: one at a time, then
-        db.session.rollback()
-        return _claim_one_by_one(period, users), sorted(existing)
-    return rows, sorted(existing)
+    return _bulk(period).claim(users), sorted(existing)
 
 
 def _new_claim(user: User, period: str, items: list[NewItem]) -> DigestDelivery:
@@ -210,23 +178,6 @@ def _new_claim(user: User, period: str, items: list[NewItem]) -> DigestDelivery:
                           attempts=1,
                           items=[DigestItem(user_id=user.id, rank=rank, **item.columns())
                                  for rank, item in enumerate(items)])
-
-
-def _claim_one_by_one(period: str, users: list[User]) -> list[DigestDelivery]:
-    claimed = []
-    for user in users:
-        items = collect_items_for([user])[user]
-        if not items:
-            continue
-        row = _new_claim(user, period, items)
-        db.session.add(row)
-        try:
-            db.session.commit()
-        except IntegrityError:  # another run claimed this period, or one of these items
-            db.session.rollback()
-            continue
-        claimed.append(row)
-    return claimed
 
 
 def wants_digest(user: User) -> bool:
@@ -419,9 +370,12 @@ def _listing_url(listing) -> str:
 
 def render_digest(user: User, items: list[DigestItem]):
     """The digest e-mail, in the user's language, with one-click unsubscribe headers."""
+    return _render(user, *digest_entries(user, items))
+
+
+def _render(user: User, matches: list[MatchEntry], hits: list[HitEntry]):
     from marketplace.services.explanations import explain
 
-    matches, hits = digest_entries(user, items)
     return render_email(
         "digest", user.email, user.language or "en",
         headers=subscriptions.unsubscribe_headers(user.email, DIGEST_LIST),

@@ -1,21 +1,23 @@
 """The E-magazine: audiences, editions, automatic sections, and sending an issue.
 
 Sending walks a per-recipient ledger (``IssueDelivery``, unique per issue and address) with
-the digests' claim-before-send, transport, rate limit, retries and bounce handling
-(``marketplace.services.delivery``).  The steps:
+the bulk sending every mailing shares (``marketplace.services.bulk_send``: claims, chunks,
+deferral, take-over) over the claim-before-send, transport, rate limit, retries and bounce
+handling of ``marketplace.services.delivery``.  What is the E-magazine's own is
+``IssueMailing``.  The steps:
 
 ``start`` plans the recipients and queues ``emagazine.send_batch`` jobs.  Each batch claims
-its recipients in one statement, then sends them one by one, checking before each that the
-issue is still ``sending`` (pause) and the address still wanted (unsubscribe, bounce).
+its recipients in one transaction, then sends them one by one, checking every few messages
+that the issue is still ``sending`` (pause) and the addresses still wanted (unsubscribe,
+bounce).
 ``tick`` (every minute) starts due scheduled issues, takes over claims whose worker died,
 re-plans recipients a killed batch never reached, and marks finished issues sent.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,22 +26,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import coordination, jobs
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Issue, IssueDelivery, IssueEdition, Subscriber, User
 from marketplace.models._time import utcnow
 from marketplace.models.mail import EMAGAZINE_LIST, EVERY_LIST, MailSuppression
-from marketplace.services import delivery, subscriptions
+from marketplace.services import bulk_send, delivery, subscriptions
 from marketplace.services.mail import (
     MailSession,
-    TransientMailError,
     build_message,
     external_url,
     render_parts,
 )
 from marketplace.templating import markdown_escape, markdown_link
-
-log = logging.getLogger(__name__)
 
 FINISHED = ("sent", "failed", "bounced", "suppressed")
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/TOKEN"
@@ -131,7 +130,8 @@ class _EditionCache:
         self.issue = issue
         self._parts: dict[str, tuple[str, str, str]] = {}
 
-    def message_for(self, recipient: Recipient):
+    def message_for(self, recipient: Recipient | IssueDelivery):
+        """The message for a reader (anything with their ``email`` and ``language``)."""
         edition = self.issue.edition(recipient.language)
         parts = self._parts.get(edition.language)
         if parts is None:
@@ -218,107 +218,74 @@ def plan(issue_id: int) -> int:
     return len(todo)
 
 
-CHECK_EVERY = 20  # recipients between two looks at the issue's status and the suppressions
+class IssueMailing:
+    """One issue, as ``bulk_send.BulkSend`` sends it: a reader is claimed with the address
+    and language planned for them; the issue can be paused."""
+
+    model = IssueDelivery
+    list_name = EMAGAZINE_LIST
+    retry_job = "emagazine.send_one"
+
+    def __init__(self, issue: Issue, render=None) -> None:
+        """``render``: a row's message; by default the edition rendered for that reader."""
+        self.issue_id = issue.id  # kept: a commit may expire ``issue`` between two looks
+        self._render = render or (lambda row: render_issue(issue, row.language, row.email))
+
+    def claims(self, batch: Sequence[Recipient]) -> list[IssueDelivery]:
+        return [_new_claim(self.issue_id, recipient) for recipient in batch]
+
+    def render(self, row: IssueDelivery):
+        return self._render(row)
+
+    def still_sending(self) -> bool:
+        return current_status(self.issue_id) == "sending"
+
+    def address(self, row: IssueDelivery) -> str:
+        return row.email
+
+    def retry_args(self, row: IssueDelivery) -> tuple:
+        return (row.id,)
 
 
-def _keeping_rows_after_commit(job):
-    """Runs ``job`` with a session that does not expire its objects at each commit: a batch's
-    claimed rows and the issue's editions are its own, so recording each outcome need not
-    reload them (a pause is seen by a query of its own).  Afterwards they are expired, as
-    the job's last commit would have."""
-    @functools.wraps(job)
-    def run(*args, **kwargs):
-        orm_session = db.session()
-        expire_on_commit = orm_session.expire_on_commit
-        orm_session.expire_on_commit = False
-        try:
-            return job(*args, **kwargs)
-        finally:
-            orm_session.expire_on_commit = expire_on_commit
-            if expire_on_commit:
-                db.session.expire_all()
-    return run
-
-
-@_keeping_rows_after_commit
 def send_batch(issue_id: int, subscriber_ids: list[int]) -> int:
-    """The ``emagazine.send_batch`` job."""
-    issue = db.session.get(Issue, issue_id)
-    if issue is None or issue.status != "sending":
-        return 0
-    batch = recipients(issue.audience or {}, only_ids=subscriber_ids)
-    _skip(issue_id, set(subscriber_ids) - {r.subscriber_id for r in batch})
-    claimed = _claim(issue_id, batch)
-    cache, sent = _EditionCache(issue), 0
-    with MailSession() as session:
-        for start_at in range(0, len(batch), CHECK_EVERY):
-            chunk = [r for r in batch[start_at:start_at + CHECK_EVERY]
-                     if r.subscriber_id in claimed]
-            # Looked at again every few messages, so a pause or an unsubscribe takes effect
-            # within moments, without two queries per message.
-            if _status(issue_id) != "sending":  # paused: release what we have not sent
-                _release(issue_id, [claimed[r.subscriber_id].id
-                                    for r in batch[start_at:] if r.subscriber_id in claimed])
-                return sent
-            gone = subscriptions.suppressed_among([r.email for r in chunk], EMAGAZINE_LIST)
-            for recipient in chunk:
-                row = claimed[recipient.subscriber_id]
-                if recipient.email in gone:
-                    delivery.finish(row, "suppressed")
-                    continue
-                sent += _send_one(row, recipient, cache, session)
-    db.session.expire_all()  # the issue as it is now, not as the batch found it
-    finish_if_done(db.session.get(Issue, issue_id))
-    return sent
-
-
-def _send_one(row: IssueDelivery, recipient: Recipient, cache: _EditionCache,
-              session: MailSession) -> int:
-    try:
-        return delivery.send_claimed(row, email=recipient.email, list_name=EMAGAZINE_LIST,
-                                     render=lambda: cache.message_for(recipient),
-                                     session=session, suppression_checked=True)
-    except TransientMailError as error:
-        log.warning("E-magazine to %s deferred: %s", recipient.email, error)
-        jobs.enqueue("emagazine.send_one", row.id, countdown=jobs.retry_delay(0))
-        return 0
+    """The ``emagazine.send_batch`` job: claim the batch's readers still in the audience,
+    then send each the edition, rendered once per language for the batch."""
+    with bulk_send.keeping_rows():  # the issue and its editions, too, are read all along
+        issue = db.session.get(Issue, issue_id)
+        if issue is None or issue.status != "sending":
+            return 0
+        batch = recipients(issue.audience or {}, only_ids=subscriber_ids)
+        _skip(issue_id, set(subscriber_ids) - {r.subscriber_id for r in batch})
+        cache = _EditionCache(issue)
+        bulk = bulk_send.BulkSend(IssueMailing(issue, render=cache.message_for))
+        sent = bulk.send(list(claim(issue, batch).values()))
+        db.session.expire_all()  # the issue as it is now, not as the batch found it
+        finish_if_done(db.session.get(Issue, issue_id))
+        return sent
 
 
 def send_one(delivery_id: int) -> int:
     """The ``emagazine.send_one`` job: a retry, or a claim taken over from a dead worker."""
     row = db.session.get(IssueDelivery, delivery_id)
-    if row is None or row.status not in delivery.UNFINISHED or not delivery.take_over(row):
+    if row is None:
         return 0
     issue = db.session.get(Issue, row.issue_id)
-    if issue.status != "sending":
-        _release(issue.id, [row.id])
-        return 0
-    recipient = Recipient(row.subscriber_id, row.email, row.language, "", (), ())
     with MailSession() as session:
-        sent = delivery.send_claimed(row, email=row.email, list_name=EMAGAZINE_LIST,
-                                     render=lambda: render_issue(issue, recipient.language,
-                                                                 row.email),
-                                     session=session)
+        sent = bulk_send.BulkSend(IssueMailing(issue)).take_over(row, session)
     finish_if_done(issue)
     return sent
 
 
-def _claim(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
-    """Insert a claimed row per recipient in one transaction; recipients someone else has
-    already claimed are left out.  Committed before anything is sent."""
+def claim(issue: Issue, batch: list[Recipient]) -> dict[int, IssueDelivery]:
+    """Claim the issue for each recipient in ``batch``, committed before anything is sent;
+    recipients someone else has already claimed are left out.  By subscriber id."""
     if not batch:
         return {}
     existing = set(db.session.scalars(select(IssueDelivery.subscriber_id).where(
-        IssueDelivery.issue_id == issue_id,
+        IssueDelivery.issue_id == issue.id,
         IssueDelivery.subscriber_id.in_([r.subscriber_id for r in batch]))))
     fresh = [r for r in batch if r.subscriber_id not in existing]
-    rows = [_new_claim(issue_id, r) for r in fresh]
-    db.session.add_all(rows)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent batch got some of them: claim one by one
-        db.session.rollback()
-        return _claim_one_by_one(issue_id, fresh)
+    rows = bulk_send.BulkSend(IssueMailing(issue)).claim(fresh)
     return {row.subscriber_id: row for row in rows}
 
 
@@ -347,30 +314,8 @@ def _skip(issue_id: int, subscriber_ids: set[int]) -> None:
     db.session.commit()
 
 
-def _claim_one_by_one(issue_id: int, batch: list[Recipient]) -> dict[int, IssueDelivery]:
-    claimed = {}
-    for r in batch:
-        row = _new_claim(issue_id, r)
-        db.session.add(row)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            continue
-        claimed[r.subscriber_id] = row
-    return claimed
-
-
-def _release(issue_id: int, delivery_ids: list[int]) -> None:
-    """Paused: unsent claims go back, deleted so that resuming plans them afresh."""
-    if delivery_ids:
-        db.session.execute(IssueDelivery.__table__.delete().where(
-            IssueDelivery.issue_id == issue_id, IssueDelivery.id.in_(delivery_ids),
-            IssueDelivery.status == "claimed"))
-        db.session.commit()
-
-
-def _status(issue_id: int) -> str:
+def current_status(issue_id: int) -> str:
+    """The issue's status in the database, whatever this session holds."""
     return db.session.scalar(select(Issue.status).where(Issue.id == issue_id))
 
 
@@ -407,7 +352,7 @@ def progress(issue: Issue) -> dict[str, int]:
 def tick() -> None:
     """The ``emagazine.tick`` job, every minute: start due issues, recover dead workers.
     One at a time (a lock shared in Redis), so two schedulers cannot start an issue twice."""
-    with coordination.exclusive("emagazine.tick", ttl_seconds=300) as mine:
+    with bulk_send.scheduler_lock("emagazine.tick") as mine:
         if mine:
             _tick()
 
@@ -434,10 +379,7 @@ def _recover(issue: Issue) -> None:
     """Claims whose worker died are taken over; recipients a killed batch never reached are
     planned again - but only once nothing has moved for the claim timeout, so batches that
     are merely queued are not planned twice."""
-    stale = list(db.session.scalars(select(IssueDelivery.id).where(
-        IssueDelivery.issue_id == issue.id, delivery.free_condition(IssueDelivery))))
-    for delivery_id in stale:
-        jobs.enqueue("emagazine.send_one", delivery_id)
+    bulk_send.BulkSend(IssueMailing(issue)).requeue_stale(IssueDelivery.issue_id == issue.id)
     last_activity = db.session.scalar(select(func.max(IssueDelivery.claimed_at))
                                       .where(IssueDelivery.issue_id == issue.id))
     quiet_since = last_activity or issue.started_at
