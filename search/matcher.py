@@ -73,7 +73,7 @@ class RankedMatch:
     highlights: dict[str, list[str]] = field(default_factory=dict)
     reasons: list[Reason] = field(default_factory=list)
     text_score: float | None = None
-    evidence: evidence_rule.Evidence | None = None  # for the best candidates (EVIDENCE_DEPTH)
+    evidence: evidence_rule.Evidence | None = None  # the best candidates' (evidence_depth)
 
     @property
     def delivered(self) -> bool:

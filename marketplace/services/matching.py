@@ -188,8 +188,8 @@ def rescore_all() -> dict[str, int]:
         for listing_id in tqdm(ids, desc=f"Ranking {kind}s", unit=kind):
             for match in rank_for(db.session.get(cls, listing_id)):
                 pair = (listing_id, match.id) if kind == "need" else (match.id, listing_id)
-                best = verdicts.get(pair)
-                if match.delivered and (best is None or not best.delivered
+                best = verdicts.get(pair)  # only delivered ones are kept here
+                if match.delivered and (best is None
                                         or match.evidence.score > best.evidence.score):
                     verdicts[pair] = match
     counts = {"delivered": 0, "kept": 0, "removed": 0, "added": 0}
@@ -208,7 +208,9 @@ def rescore_all() -> dict[str, int]:
             counts["removed"] += 1
     for (need_id, solution_id), match in verdicts.items():
         if (need_id, solution_id) not in known:
-            _record(need_id, solution_id, match)
+            row = Match(need_id=need_id, solution_id=solution_id, first_seen_at=utcnow())
+            db.session.add(row)
+            _apply(row, match)
             counts["added"] += 1
             counts["delivered"] += 1
     db.session.commit()
