@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def collect(folder: str, backend_name: str) -> list[dict]:
+    from marketplace.discovery import indexing, match_evaluation, matching
     from marketplace.extensions import db
-    from marketplace.services import indexing, match_evaluation, matching
-    from marketplace.services.listings import LISTING_CLASSES
+    from marketplace.listings.lifecycle import LISTING_CLASSES
 
     world = match_evaluation.LabelledWorld.load(folder)
     languages = {row["id"]: row.get("language") or "en" for row in world.solutions + world.needs}
@@ -129,7 +129,7 @@ def sweep(rows: list[dict], direction: str, bars) -> None:
 def _requirements_as_scores() -> None:
     """The alternative to hard filters: every candidate is ranked, and an unserved country or
     a short TRL only counts against it in the structured fit (search/fit.py)."""
-    from marketplace.services import matching
+    from marketplace.discovery import matching
     from search.documents import Filters
 
     matching.hard_filters = lambda seeker: Filters()

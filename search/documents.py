@@ -1,6 +1,6 @@
 """What the search index holds for a listing: a plain dataclass, independent of the app.
 
-``marketplace.services.indexing`` turns a Solution or Need into a ``ListingDocument``; the
+``marketplace.discovery.indexing`` turns a Solution or Need into a ``ListingDocument``; the
 backends store it; the matcher reads it back.
 """
 

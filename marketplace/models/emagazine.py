@@ -12,9 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.models._time import UTCDateTime, utcnow
 from marketplace.models.mail import DeliveryMixin
+from marketplace.models.states import (
+    IssueStatus,
+    SubscriberStatus,
+    state_column,
+)
 from marketplace.models.users import User
-
-SUBSCRIBER_STATES = ("pending", "confirmed", "unsubscribed")
 
 
 def new_confirm_nonce() -> str:
@@ -34,7 +37,8 @@ class Subscriber(db.Model):
     sectors: Mapped[list] = mapped_column(JSON, default=list)  # empty: every sector
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                 index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = state_column("status", SubscriberStatus, SubscriberStatus.PENDING,
+                                       index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     signup_ip: Mapped[str] = mapped_column(String(45), default="")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -69,7 +73,6 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-ISSUE_STATES = ("draft", "scheduled", "sending", "paused", "sent")
 AUDIENCE_ROLES = ("subscriber", "supplier", "buyer")
 
 
@@ -80,7 +83,7 @@ class Issue(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = state_column("status", IssueStatus, IssueStatus.DRAFT, index=True)
     # The segment: each list empty means everyone.  Roles: see AUDIENCE_ROLES.
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.models._time import UTCDateTime, utcnow
+from marketplace.models.states import (
+    ListingStatus,
+    state_column,
+)
 
 if TYPE_CHECKING:
     from marketplace.models.organizations import Organization
@@ -24,7 +28,8 @@ class ListingMixin:
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = state_column("status", ListingStatus, ListingStatus.DRAFT,
+                                       index=True)
     # The last reviewer's note: a reason when rejected, an optional remark when approved.
     review_note: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -41,14 +46,14 @@ class ListingMixin:
     @property
     def is_live(self) -> bool:
         """Published and not past its expiry: what the public may see."""
-        return self.status == "published" and (
+        return self.status == ListingStatus.PUBLISHED and (
             self.expires_at is None or self.expires_at > utcnow()
         )
 
     @property
     def effective_status(self) -> str:
-        if self.status == "published" and not self.is_live:
-            return "expired"
+        if self.status == ListingStatus.PUBLISHED and not self.is_live:
+            return ListingStatus.EXPIRED
         return self.status
 
     def _set_codes(self, attribute: str, link_class: type, field: str, codes: list[str]) -> None:

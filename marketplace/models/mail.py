@@ -15,6 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.models._time import UTCDateTime, utcnow
+from marketplace.models.states import (
+    DeliveryStatus,
+    state_column,
+)
 
 if TYPE_CHECKING:
     from marketplace.models.users import User
@@ -39,15 +43,11 @@ class MailSuppression(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-# claimed: a worker owns it and is sending; retrying: released after a transient failure;
-# skipped: by send time nothing it was claimed for was still worth sending.
-DELIVERY_STATES = ("claimed", "retrying", "sent", "failed", "bounced", "suppressed", "skipped")
-
-
 class DeliveryMixin:
     """A row claimed before one e-mail is submitted: the ledger of every bulk sender."""
 
-    status: Mapped[str] = mapped_column(String(16), default="claimed", index=True)
+    status: Mapped[str] = state_column("status", DeliveryStatus, DeliveryStatus.CLAIMED,
+                                       index=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)

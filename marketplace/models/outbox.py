@@ -22,6 +22,6 @@ class OutboxEvent(db.Model):
     # Set when the relay handed the event to the job queue (Celery); NULL while Redis is down.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # NULL until a worker has handled it; the sweep resends unhandled events.
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -20,6 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.models._time import UTCDateTime, utcnow
+from marketplace.models.states import (
+    MatchState,
+    state_column,
+)
 
 if TYPE_CHECKING:
     from marketplace.models.listings import Need, Solution
@@ -37,7 +41,6 @@ class EmbeddingCache(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-MATCH_STATES = ("new", "interesting", "dismissed")
 # Why a side dismissed a match (optional): read by `flask eval-matching --from-ledger`.
 DISMISS_REASONS = ("not_relevant", "wrong_scale", "wrong_country", "already_known", "other")
 
@@ -59,8 +62,8 @@ class Match(db.Model):
     )
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
-    buyer_state: Mapped[str] = mapped_column(String(16), default="new")
-    supplier_state: Mapped[str] = mapped_column(String(16), default="new")
+    buyer_state: Mapped[str] = state_column("buyer_state", MatchState, MatchState.NEW)
+    supplier_state: Mapped[str] = state_column("supplier_state", MatchState, MatchState.NEW)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # The delivery rule's verdict (marketplace/services/delivery_rule.py): only delivered
     # matches reach digests, the E-magazine and anything else sent to people.  A match once

@@ -20,10 +20,11 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from marketplace import create_app
+from marketplace.discovery import indexing
+from marketplace.emagazine import sections
 from marketplace.extensions import db
 from marketplace.models import Issue, IssueEdition, IssueSection, Organization
 from marketplace.models._time import utcnow
-from marketplace.services import emagazine, indexing
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
@@ -118,7 +119,7 @@ def _sent_issue() -> Issue:
     issue.editions.append(edition)
     db.session.add(issue)
     db.session.flush()
-    emagazine.fill_section(section)
+    sections.fill_section(section)
     return issue
 
 

@@ -1,8 +1,8 @@
 """Registration, e-mail verification, sign-in and passwords, through the real pages."""
 
+from marketplace.accounts.registration import find_user_by_email
 from marketplace.extensions import db
 from marketplace.models import Organization, User
-from marketplace.services.accounts import find_user_by_email
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 
 NEW_ORG = {

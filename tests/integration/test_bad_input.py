@@ -64,16 +64,16 @@ def test_pages_in_range_still_work(client, auth, url, as_staff):
 def test_search_pages_stop_where_the_engine_stops(client):
     """Elasticsearch answers at most 10,000 hits (max_result_window): the page's last link
     and the deepest page it accepts stay inside that window, on both backends."""
-    from marketplace.services import search as search_service
+    from marketplace.discovery import search_page
 
-    assert search_service.MAX_PAGE * search_service.PER_PAGE <= 10_000
-    response = client.get(f"/search?page={search_service.MAX_PAGE + 1}")
+    assert search_page.MAX_PAGE * search_page.PER_PAGE <= 10_000
+    response = client.get(f"/search?page={search_page.MAX_PAGE + 1}")
     assert response.status_code == 400
-    assert f"from 1 to {search_service.MAX_PAGE}" in response.get_data(as_text=True)
+    assert f"from 1 to {search_page.MAX_PAGE}" in response.get_data(as_text=True)
 
 
 def test_search_page_count_is_capped_at_the_deepest_page(app):
-    from marketplace.services.search import MAX_PAGE, SearchPage
+    from marketplace.discovery.search_page import MAX_PAGE, SearchPage
 
     assert SearchPage(kind="solution", listings=[], total=10**6, page=1).pages == MAX_PAGE
 

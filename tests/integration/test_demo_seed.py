@@ -6,9 +6,10 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from marketplace.constants import ASEAN_COUNTRIES
+from marketplace.digests import sending
+from marketplace.emagazine import audience
 from marketplace.extensions import db
 from marketplace.models import Event, Need, Organization, Solution, User
-from marketplace.services import digests
 from marketplace.taxonomy import taxonomy
 
 QUOTES = "[\"“”‘’'«»]"
@@ -57,9 +58,8 @@ def test_demo_seed_builds_the_world(runner, client):
     assert "(Demo)" in home
     assert client.get("/solutions?base=wuzhou").status_code == 200
     # The E-magazine has readers, events at the bases and a past issue in the archive.
-    from marketplace.services import emagazine
 
-    assert emagazine.segment_count({}) >= 8
+    assert audience.segment_count({}) >= 8
     assert {e.base for e in db.session.scalars(select(Event))} == {"yixing", "wuzhou",
                                                                     "shenzhen"}
     archive = client.get("/emagazine").get_data(as_text=True)
@@ -129,14 +129,14 @@ def test_the_demo_world_reads_well_to_a_person(runner, client, outbox):
 
     # The delivered matches: all in the other side's sector family, and every need with an
     # offer in its sector for its country gets at least one (`flask matches audit`).
-    from marketplace.services.match_audit import audit
+    from marketplace.discovery.match_audit import audit
 
     report = audit()
     assert report.delivered >= len(needs) * 0.8
     assert report.family_share >= 0.9
     assert [n.title for n in report.needs_without_match] == []
 
-    digests.schedule("immediate")
+    sending.schedule("immediate")
     [message] = [m for m in outbox.messages() if m["To"] == "buyer@demo.est-marketplace.org"]
     for kind in ("plain", "html"):
         body = message.get_body(preferencelist=(kind,)).get_content()

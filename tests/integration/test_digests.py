@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from marketplace import outbox as outbox_module
+from marketplace.digests import content, sending
 from marketplace.extensions import db
+from marketplace.mailing import suppressions
+from marketplace.mailing.transport import MailSession
 from marketplace.models import DigestDelivery, MailSuppression, Match
-from marketplace.services import digests, subscriptions
+from marketplace.outbox import relay as outbox_module
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 
 TODAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -44,17 +46,17 @@ def _digests_to(outbox, email):
 
 
 def test_period_keys():
-    assert digests.period_for("immediate", TODAY) == "immediate:2026-11-30T09:00"
-    assert digests.period_for("daily", TODAY) == "daily:2026-11-30"
-    assert digests.period_for("weekly", TODAY) == "weekly:2026-W49"
+    assert sending.period_for("immediate", TODAY) == "immediate:2026-11-30T09:00"
+    assert sending.period_for("daily", TODAY) == "daily:2026-11-30"
+    assert sending.period_for("weekly", TODAY) == "weekly:2026-W49"
     with pytest.raises(ValueError):
-        digests.period_for("hourly", TODAY)
+        sending.period_for("hourly", TODAY)
 
 
 def test_a_digest_lists_new_matches_best_first_with_reasons_and_links(buyer_world, outbox):
     buyer, need, _ = buyer_world
 
-    assert digests.schedule("daily", TODAY) == 1
+    assert sending.schedule("daily", TODAY) == 1
 
     [message] = _digests_to(outbox, buyer.email)
     assert message["Subject"] == "2 new matches on the EST Marketplace"
@@ -71,7 +73,7 @@ def test_a_digest_lists_new_matches_best_first_with_reasons_and_links(buyer_worl
 
 def test_unsubscribe_headers_follow_rfc_8058(buyer_world, outbox):
     buyer, _, _ = buyer_world
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
     message = outbox.last()
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -84,9 +86,9 @@ def test_unsubscribe_headers_follow_rfc_8058(buyer_world, outbox):
 
 def test_the_scheduler_firing_twice_sends_one_digest(buyer_world, outbox):
     buyer, _, _ = buyer_world
-    digests.schedule("daily", TODAY)
-    digests.schedule("daily", TODAY)
-    digests.send_batch(digests.period_for("daily", TODAY), [buyer.id])  # a duplicate job
+    sending.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
+    sending.send_batch(sending.period_for("daily", TODAY), [buyer.id])  # a duplicate job
 
     assert len(_digests_to(outbox, buyer.email)) == 1
     assert db.session.query(DigestDelivery).count() == 1
@@ -94,16 +96,16 @@ def test_the_scheduler_firing_twice_sends_one_digest(buyer_world, outbox):
 
 def test_a_match_never_reappears_and_nothing_new_sends_nothing(buyer_world, outbox):
     buyer, need, _ = buyer_world
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
-    digests.schedule("daily", TOMORROW)
+    sending.schedule("daily", TOMORROW)
     assert len(_digests_to(outbox, buyer.email)) == 1  # nothing new: no e-mail
 
     newcomer = SolutionFactory(published=True, title="Sludge dryer")
     db.session.add(Match(need=need, solution=newcomer, score=0.7,
                          evidence=0.7, delivered=True, reasons=[]))
     db.session.commit()
-    digests.schedule("daily", TOMORROW + timedelta(days=1))
+    sending.schedule("daily", TOMORROW + timedelta(days=1))
 
     latest = _digests_to(outbox, buyer.email)[-1]
     text = latest.get_body(preferencelist=("plain",)).get_content()
@@ -118,8 +120,8 @@ def test_dismissed_and_unpublished_matches_are_never_sent(buyer_world, outbox):
     fair.solution.status = "archived"
     db.session.commit()
 
-    assert digests.preview(buyer) is None
-    digests.schedule("daily", TODAY)
+    assert content.preview(buyer) is None
+    sending.schedule("daily", TODAY)
     assert _digests_to(outbox, buyer.email) == []
 
 
@@ -127,7 +129,7 @@ def test_suppliers_hear_about_needs_for_their_solutions(buyer_world, outbox):
     _, need, (good, _) = buyer_world
     supplier = UserFactory(organization=good.solution.organization, name="Wei")
 
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
     [message] = _digests_to(outbox, supplier.email)
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -138,14 +140,14 @@ def test_the_switches_and_frequencies_are_respected(buyer_world, outbox):
     buyer, _, _ = buyer_world
     buyer.digest_need_matches = False
     db.session.commit()
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
     assert _digests_to(outbox, buyer.email) == []
 
     buyer.digest_need_matches, buyer.digest_frequency = True, "weekly"
     db.session.commit()
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
     assert _digests_to(outbox, buyer.email) == []
-    digests.schedule("weekly", TODAY)
+    sending.schedule("weekly", TODAY)
     assert len(_digests_to(outbox, buyer.email)) == 1
 
 
@@ -153,7 +155,7 @@ def test_the_digest_comes_in_the_readers_language(buyer_world, outbox):
     buyer, _, _ = buyer_world
     buyer.language = "zh"
     db.session.commit()
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
     message = outbox.last()
     assert message["Subject"] == "EST 环境技术平台有 2 个新匹配"
@@ -173,7 +175,7 @@ def test_saved_search_hits_published_after_saving(app, outbox):
                           published_at=saved_at + timedelta(seconds=1))
     outbox_module.publish_committed()
 
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
     text = outbox.last().get_body(preferencelist=("plain",)).get_content()
     assert new.title in text and old.title not in text
@@ -183,7 +185,7 @@ def test_saved_search_hits_published_after_saving(app, outbox):
 # -- unsubscribing -------------------------------------------------------------------------
 
 def _token(email):
-    return subscriptions.unsubscribe_token(email, "digests")
+    return suppressions.unsubscribe_token(email, "digests")
 
 
 def test_get_only_asks_to_confirm(buyer_world, client):
@@ -209,19 +211,19 @@ def test_one_click_post_unsubscribes_without_cookies_or_csrf(app, buyer_world, b
         app.config["WTF_CSRF_ENABLED"] = False
 
     assert response.status_code == 200  # an answer, not a redirect
-    assert subscriptions.is_suppressed(buyer.email, "digests")
+    assert suppressions.is_suppressed(buyer.email, "digests")
     db.session.refresh(buyer)
     assert buyer.digest_frequency == "off"
 
-    digests.schedule("daily", TODAY)
-    digests.send_now()
+    sending.schedule("daily", TODAY)
+    sending.send_now()
     assert _digests_to(outbox, buyer.email) == []  # nothing more, ever
 
 
 def test_tampered_tokens_are_rejected(buyer_world, client):
     buyer, _, _ = buyer_world
     token = _token(buyer.email)
-    forged = subscriptions.unsubscribe_token("someone-else@example.org", "digests")
+    forged = suppressions.unsubscribe_token("someone-else@example.org", "digests")
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     swapped = forged.split(".")[0] + "." + ".".join(token.split(".")[1:])
 
@@ -233,8 +235,8 @@ def test_tampered_tokens_are_rejected(buyer_world, client):
 
 def test_a_bounced_address_gets_no_digest(buyer_world, outbox):
     buyer, _, _ = buyer_world
-    subscriptions.mark_bounced(buyer.email, "550 no such user")
-    assert digests.schedule("daily", TODAY) == 0
+    suppressions.mark_bounced(buyer.email, "550 no such user")
+    assert sending.schedule("daily", TODAY) == 0
     assert _digests_to(outbox, buyer.email) == []
 
 
@@ -242,7 +244,7 @@ def test_a_bounced_address_gets_no_digest(buyer_world, outbox):
 
 def test_preferences_are_saved_and_resubscribe(buyer_world, client, auth):
     buyer, _, _ = buyer_world
-    subscriptions.unsubscribe(buyer.email, "digests")
+    suppressions.unsubscribe(buyer.email, "digests")
     auth.login(buyer)
 
     response = client.post("/my/notifications", data={
@@ -252,7 +254,7 @@ def test_preferences_are_saved_and_resubscribe(buyer_world, client, auth):
     db.session.refresh(buyer)
     assert (buyer.digest_frequency, buyer.digest_need_matches, buyer.digest_solution_matches,
             buyer.digest_saved_searches) == ("weekly", True, False, True)
-    assert not subscriptions.is_suppressed(buyer.email, "digests")
+    assert not suppressions.is_suppressed(buyer.email, "digests")
 
 
 def test_bad_preferences_are_refused_and_kept(buyer_world, client, auth):
@@ -311,7 +313,7 @@ def test_publishing_a_matching_solution_sends_an_immediate_digest(client, auth, 
 def test_the_unsubscribe_header_is_written_as_a_plain_link(buyer_world, outbox):
     """Folded the default way, a long List-Unsubscribe became RFC 2047 encoded words, in
     which receivers find no link: one-click unsubscribe would silently not work."""
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
     raw = next(outbox.folder.glob("*.eml")).read_bytes()
     header = next(line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:"))
     assert header.startswith(b"List-Unsubscribe: <http://localhost/unsubscribe/")
@@ -331,7 +333,7 @@ def test_at_most_five_matches_per_listing_best_first_grouped_by_listing(outbox):
     db.session.commit()
     outbox_module.mark_committed_as_handled()
 
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
 
     [message] = _digests_to(outbox, buyer.email)
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -356,22 +358,22 @@ def test_a_match_below_the_bar_is_never_sent(outbox):
     db.session.commit()
     outbox_module.mark_committed_as_handled()
 
-    assert digests.preview(buyer) is None
-    digests.schedule("daily", TODAY)
+    assert content.preview(buyer) is None
+    sending.schedule("daily", TODAY)
     assert _digests_to(outbox, buyer.email) == []
 
 
 def test_a_claimed_digest_whose_matches_were_all_dismissed_is_not_sent(buyer_world, outbox):
     buyer, _, matches = buyer_world
-    period = digests.period_for("daily", TODAY)
-    claimed, _ = digests._claim_batch(period, [buyer.id])
+    period = sending.period_for("daily", TODAY)
+    claimed, _ = sending._claim_batch(period, [buyer.id])
     claimed[0].status = "retrying"  # a transient failure released it: a retry will send it
     for match in matches:  # ... but meanwhile its matches were dismissed
         match.buyer_state = "dismissed"
     db.session.commit()
 
-    with digests.MailSession() as session:
-        assert digests.deliver(buyer.id, period, session) == 0
+    with MailSession() as session:
+        assert sending.deliver(buyer.id, period, session) == 0
 
     assert _digests_to(outbox, buyer.email) == []
     assert db.session.get(DigestDelivery, claimed[0].id).status == "skipped"
@@ -393,5 +395,5 @@ def test_a_need_with_nothing_relevant_in_the_pool_gets_no_match_and_no_digest(ou
 
     assert db.session.scalar(select(Match).where(Match.need_id == reef.id,
                                                  Match.delivered)) is None
-    digests.schedule("daily", TODAY)
+    sending.schedule("daily", TODAY)
     assert _digests_to(outbox, buyer.email) == []

@@ -10,12 +10,14 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
+from marketplace import tokens
+from marketplace.emagazine import audience, subscribers
 from marketplace.extensions import db
-from marketplace.forms import EVENT_KIND_NAMES
+from marketplace.form_fields import EVENT_KIND_NAMES
+from marketplace.mailing import suppressions
 from marketplace.models import Event, Issue, IssueEdition, IssueSection, Subscriber
 from marketplace.models._time import utcnow
 from marketplace.models.emagazine import EVENT_KINDS
-from marketplace.services import emagazine, subscribers, subscriptions, tokens
 from tests.factories import UserFactory
 
 SIGNUP_IP, CONFIRM_IP = "203.0.113.5", "198.51.100.7"
@@ -72,14 +74,14 @@ def test_sign_up_is_pending_until_the_link_is_confirmed(client, outbox):
     assert utcnow() - subscriber.confirmed_at < timedelta(minutes=1)
     assert (subscriber.language, subscriber.countries, subscriber.sectors) == \
         ("zh", ["VN", "TH"], ["WAT.MUN"])
-    assert [r.email for r in emagazine.recipients({})] == ["mai@example.org"]
+    assert [r.email for r in audience.recipients({})] == ["mai@example.org"]
 
 
 def test_unconfirmed_subscribers_get_no_issues(client):
     _sign_up(client)
 
     assert _subscriber().status == "pending"
-    assert emagazine.recipients({}) == []
+    assert audience.recipients({}) == []
 
 
 def _link_for(subscriber):
@@ -121,7 +123,7 @@ def test_tampered_and_foreign_tokens_are_refused(client, outbox):
     bad_tokens = [
         token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),  # signature broken
         tokens.make_token(tokens.EMAGAZINE_CONFIRM, payload),  # another address
-        subscriptions.unsubscribe_token("mai@example.org", "emagazine"),  # another purpose
+        suppressions.unsubscribe_token("mai@example.org", "emagazine"),  # another purpose
     ]
     for bad in bad_tokens:
         for response in (client.get(f"/emagazine/confirm/{bad}"),
@@ -179,21 +181,21 @@ def test_a_confirmed_subscriber_changes_preferences_only_through_the_link(client
 def test_confirming_again_after_unsubscribing_lifts_the_suppression(client, outbox):
     _sign_up(client)
     _confirm(client, outbox.last_link("/emagazine/confirm/"))
-    subscriptions.unsubscribe("mai@example.org", "emagazine")
+    suppressions.unsubscribe("mai@example.org", "emagazine")
     assert _subscriber().status == "unsubscribed"
 
     _sign_up(client)
     assert _subscriber().status == "pending"
-    assert subscriptions.is_suppressed("mai@example.org", "emagazine")
+    assert suppressions.is_suppressed("mai@example.org", "emagazine")
     _confirm(client, outbox.last_link("/emagazine/confirm/"))
 
     assert _subscriber().status == "confirmed"
-    assert not subscriptions.is_suppressed("mai@example.org", "emagazine")
-    assert len(emagazine.recipients({})) == 1
+    assert not suppressions.is_suppressed("mai@example.org", "emagazine")
+    assert len(audience.recipients({})) == 1
 
 
 def test_the_unsubscribe_page_names_the_list(client):
-    token = subscriptions.unsubscribe_token("mai@example.org", "emagazine")
+    token = suppressions.unsubscribe_token("mai@example.org", "emagazine")
     page = client.get(f"/unsubscribe/{token}").get_data(as_text=True)
     assert "Stop sending the E-magazine to mai@example.org?" in page
 
@@ -217,7 +219,7 @@ def test_a_verified_user_subscribes_from_the_settings_at_once(client, auth, outb
         ("confirmed", user.id, "zh", ["WAT"])
     assert subscriber.confirmed_ip == CONFIRM_IP
     assert _confirmations(outbox, "wei@example.org") == []
-    [recipient] = emagazine.recipients({})
+    [recipient] = audience.recipients({})
     assert recipient.role == "supplier"
     assert "Subscribed" in client.get("/my/emagazine").get_data(as_text=True)
 
@@ -229,12 +231,12 @@ def test_unsubscribing_and_back_from_the_settings(client, auth):
 
     client.post("/my/emagazine", data={"language": "en"})  # box unticked
     assert _subscriber("wei@example.org").status == "unsubscribed"
-    assert subscriptions.is_suppressed("wei@example.org", "emagazine")
-    assert emagazine.recipients({}) == []
+    assert suppressions.is_suppressed("wei@example.org", "emagazine")
+    assert audience.recipients({}) == []
 
     client.post("/my/emagazine", data={"subscribed": "y", "language": "en"})
     assert _subscriber("wei@example.org").status == "confirmed"
-    assert not subscriptions.is_suppressed("wei@example.org", "emagazine")
+    assert not suppressions.is_suppressed("wei@example.org", "emagazine")
 
 
 def test_an_unverified_user_must_confirm_by_mail(client, auth, outbox):

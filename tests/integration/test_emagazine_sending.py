@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.emagazine import audience, rendering, sending, workflow
 from marketplace.extensions import db
+from marketplace.mailing import suppressions
 from marketplace.models import (
     Event,
     Issue,
@@ -18,7 +20,6 @@ from marketplace.models import (
     Subscriber,
 )
 from marketplace.models._time import utcnow
-from marketplace.services import emagazine, subscriptions
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 
 
@@ -55,8 +56,8 @@ def test_segments_by_language_country_sector_and_role(app):
     _subscriber("d@example.org", "en", user=buyer)
     _subscriber("pending@example.org", status="pending")
 
-    def emails(audience):
-        return sorted(r.email for r in emagazine.recipients(audience))
+    def emails(chosen):
+        return sorted(r.email for r in audience.recipients(chosen))
 
     assert emails({}) == ["a@example.org", "b@example.org", "c@example.org", "d@example.org"]
     assert emails({"languages": ["zh"]}) == ["b@example.org"]
@@ -76,31 +77,31 @@ def test_each_reader_gets_their_edition_once_and_counts_match(app, issue, outbox
     _subscriber("pending@example.org", status="pending")
     issue.audience = {}
     db.session.commit()
-    expected = emagazine.segment_count(issue.audience)
+    expected = audience.segment_count(issue.audience)
 
-    emagazine.start(issue)  # embedded: the batches run at once
+    workflow.start(issue)  # embedded: the batches run at once
 
     messages = outbox.messages()
     assert len(messages) == expected == 5
     assert sorted(m["To"] for m in messages) == sorted(
-        r.email for r in emagazine.recipients({}))
+        r.email for r in audience.recipients({}))
     assert _mail_to(outbox, "zh@example.org")[0]["Subject"] == "十一月通讯"
     assert _mail_to(outbox, "vi@example.org")[0]["Subject"] == "November news"
     assert _mail_to(outbox, "pending@example.org") == []
     db.session.refresh(issue)
     assert issue.status == "sent"
-    assert emagazine.progress(issue)["sent"] == 5
+    assert workflow.progress(issue)["sent"] == 5
 
 
 def test_the_email_has_unsubscribe_headers_and_a_browser_link(app, issue, outbox):
     _subscriber("reader@example.org")
-    emagazine.start(issue)
+    workflow.start(issue)
 
     message = outbox.last()
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message["List-Unsubscribe"][1:-1]
     assert link.startswith("http://localhost/unsubscribe/")
-    assert subscriptions.read_unsubscribe_token(link.rsplit("/", 1)[1]) == (
+    assert suppressions.read_unsubscribe_token(link.rsplit("/", 1)[1]) == (
         "reader@example.org", "emagazine")
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert link in text
@@ -111,7 +112,7 @@ def test_the_email_has_unsubscribe_headers_and_a_browser_link(app, issue, outbox
 
 def test_a_test_send_is_marked_and_writes_no_ledger(app, issue, outbox):
     _subscriber("reader@example.org")
-    emagazine.test_send(issue, ["editor@example.org"], "zh")
+    rendering.test_send(issue, ["editor@example.org"], "zh")
 
     [message] = outbox.messages()
     assert message["Subject"] == "[TEST] 十一月通讯"
@@ -124,13 +125,13 @@ def test_pause_stops_a_batch_and_resume_sends_the_rest_once(app, issue, outbox):
     issue.status, issue.recipient_count = "sending", 6
     db.session.commit()
 
-    emagazine.send_batch(issue.id, ids[:2])
-    emagazine.pause(issue)
-    emagazine.send_batch(issue.id, ids[2:])  # a queued batch runs while paused
+    sending.send_batch(issue.id, ids[:2])
+    workflow.pause(issue)
+    sending.send_batch(issue.id, ids[2:])  # a queued batch runs while paused
     assert len(outbox.messages()) == 2
-    assert emagazine.progress(issue)["remaining"] == 4
+    assert workflow.progress(issue)["remaining"] == 4
 
-    emagazine.resume(issue)
+    workflow.resume(issue)
 
     assert sorted(m["To"] for m in outbox.messages()) == [f"r{n}@example.org"
                                                           for n in range(6)]
@@ -142,11 +143,11 @@ def test_unsubscribing_mid_send_stops_later_batches(app, issue, outbox, client):
     ids = [_subscriber(f"r{n}@example.org").id for n in range(4)]
     issue.status, issue.recipient_count = "sending", 4
     db.session.commit()
-    emagazine.send_batch(issue.id, ids[:2])
+    sending.send_batch(issue.id, ids[:2])
 
-    token = subscriptions.unsubscribe_token("r3@example.org", "emagazine")
+    token = suppressions.unsubscribe_token("r3@example.org", "emagazine")
     assert client.post(f"/unsubscribe/{token}").status_code == 200
-    emagazine.send_batch(issue.id, ids[2:])
+    sending.send_batch(issue.id, ids[2:])
 
     assert sorted(m["To"] for m in outbox.messages()) == ["r0@example.org", "r1@example.org",
                                                           "r2@example.org"]
@@ -157,34 +158,34 @@ def test_unsubscribing_mid_send_stops_later_batches(app, issue, outbox, client):
 def test_bounced_addresses_are_skipped(app, issue, outbox):
     _subscriber("gone@example.org")
     _subscriber("here@example.org")
-    subscriptions.mark_bounced("gone@example.org", "550 no such user")
-    emagazine.start(issue)
+    suppressions.mark_bounced("gone@example.org", "550 no such user")
+    workflow.start(issue)
     assert [m["To"] for m in outbox.messages()] == ["here@example.org"]
 
 
 def test_a_schedule_fires_on_time_but_a_stale_one_waits_for_staff(app, issue, outbox):
     _subscriber("reader@example.org")
-    emagazine.schedule(issue, utcnow() + timedelta(minutes=5))
-    emagazine.tick()
+    workflow.schedule(issue, utcnow() + timedelta(minutes=5))
+    sending.tick()
     assert outbox.messages() == []  # not yet
 
     issue.scheduled_at = utcnow() - timedelta(days=2)  # the site was down meanwhile
     db.session.commit()
-    emagazine.tick()
+    sending.tick()
     assert outbox.messages() == []
-    assert emagazine.is_overdue(issue) and issue.status == "scheduled"
+    assert workflow.is_overdue(issue) and issue.status == "scheduled"
 
     issue.scheduled_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    emagazine.tick()
+    sending.tick()
     assert len(outbox.messages()) == 1
 
 
 def test_sending_needs_both_editions(app, issue):
     db.session.delete(issue.editions[1])
     db.session.commit()
-    with pytest.raises(emagazine.WorkflowError):
-        emagazine.start(issue)
+    with pytest.raises(workflow.WorkflowError):
+        workflow.start(issue)
 
 
 def test_automatic_sections_are_filled_from_the_marketplace(app, issue):
@@ -201,7 +202,7 @@ def test_automatic_sections_are_filled_from_the_marketplace(app, issue):
                 ("new_solutions", "open_needs", "matches", "events")}
     edition.sections.extend(sections.values())
     for section in sections.values():
-        emagazine.fill_section(section)
+        sections.fill_section(section)
 
     assert "[Membrane bioreactor](http://localhost/solutions/" in sections["new_solutions"].body
     assert "Sludge treatment for Hue" in sections["open_needs"].body

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.services import indexing
-from marketplace.services.search import backend
+from marketplace.discovery import indexing
+from marketplace.discovery.engine import backend
 from search.documents import Filters
 from tests.factories import SolutionFactory
 

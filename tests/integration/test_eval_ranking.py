@@ -2,7 +2,7 @@
 
 import json
 
-from marketplace.services.search import backend
+from marketplace.discovery.engine import backend
 from search.documents import Filters
 from tests.factories import SolutionFactory
 

@@ -1,13 +1,13 @@
 """E-mail is rendered from templates/email/<name>/ and written by the configured transport."""
 
-from marketplace.services import mail
+from marketplace.mailing import transport
 from tests.factories import UserFactory
 
 
 def test_email_is_multipart_plain_first_with_inlined_css(app):
     user = UserFactory(name="Somchai")
     with app.test_request_context():
-        message = mail.render_email("verify_email", user.email, "en", user=user,
+        message = transport.render_email("verify_email", user.email, "en", user=user,
                                     link="http://localhost/verify/abc")
 
     parts = [part.get_content_type() for part in message.iter_parts()]
@@ -21,7 +21,7 @@ def test_email_is_multipart_plain_first_with_inlined_css(app):
 def test_email_comes_in_the_readers_language(app):
     user = UserFactory(language="zh")
     with app.test_request_context():
-        message = mail.render_email("verify_email", user.email, "zh", user=user, link="x")
+        message = transport.render_email("verify_email", user.email, "zh", user=user, link="x")
     assert message["Subject"] != "Confirm your e-mail address for the EST Marketplace"
     assert "确认" in message["Subject"]
 
@@ -29,7 +29,7 @@ def test_email_comes_in_the_readers_language(app):
 def test_outbox_is_listed_for_admins(app, client, auth, outbox):
     user = UserFactory()
     with app.test_request_context():
-        mail.send_email("reset_password", user.email, "en", user=user, link="http://x/y")
+        transport.send_email("reset_password", user.email, "en", user=user, link="http://x/y")
     auth.login(UserFactory(admin=True))  # staff get 403: test_security_staff
 
     listing = client.get("/staff/outbox").get_data(as_text=True)
@@ -62,7 +62,7 @@ def smtp(app):
 def _message(app, to):
     user = UserFactory(email=to)
     with app.test_request_context():
-        return mail.render_email("reset_password", to, "en", user=user, link="http://x/y")
+        return transport.render_email("reset_password", to, "en", user=user, link="http://x/y")
 
 
 def test_smtp_session_sends_a_batch_and_sorts_failures(app, smtp):
@@ -71,11 +71,11 @@ def test_smtp_session_sends_a_batch_and_sorts_failures(app, smtp):
     messages = {to: _message(app, to) for to in
                 ("one@example.org", "later@example.org", "gone@example.org")}
 
-    with mail.MailSession() as session:
+    with transport.MailSession() as session:
         session.send(messages["one@example.org"])
-        with pytest.raises(mail.TransientMailError, match="451"):
+        with pytest.raises(transport.TransientMailError, match="451"):
             session.send(messages["later@example.org"])
-        with pytest.raises(mail.PermanentMailError, match="550"):
+        with pytest.raises(transport.PermanentMailError, match="550"):
             session.send(messages["gone@example.org"])
         session.send(messages["later@example.org"])  # the retry goes through
 
@@ -85,5 +85,5 @@ def test_smtp_session_sends_a_batch_and_sorts_failures(app, smtp):
 def test_an_unreachable_server_is_a_transient_failure(app, smtp):
     message = _message(app, "one@example.org")
     app.config["SMTP_PORT"] = free_port()  # nobody listens there
-    with pytest.raises(mail.TransientMailError), mail.MailSession() as session:
+    with pytest.raises(transport.TransientMailError), transport.MailSession() as session:
         session.send(message)

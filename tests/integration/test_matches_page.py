@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from marketplace import outbox
+from marketplace.discovery import matching
 from marketplace.extensions import db
 from marketplace.models import Match
 from marketplace.models.search import DISMISS_REASONS
-from marketplace.services import matching
+from marketplace.outbox import relay
 from tests.factories import MatchFactory, NeedFactory, SolutionFactory, UserFactory
 
 POSSIBLE_LINE = "below the bar for delivery, so we do not e-mail you about them"
@@ -260,7 +260,7 @@ def test_rerunning_the_matcher_keeps_a_dismissal_and_its_reason(client, auth):
     buyer, supplier = UserFactory(buyer=True), UserFactory()
     solution = SolutionFactory(organization=supplier.organization, published=True)
     need = NeedFactory(organization=buyer.organization, published=True)
-    outbox.publish_committed()  # index both and match them, as after publication
+    relay.publish_committed()  # index both and match them, as after publication
     match = db.session.scalar(select(Match).where(Match.need_id == need.id,
                                                   Match.solution_id == solution.id))
     assert match is not None, "the matcher should pair these two listings"

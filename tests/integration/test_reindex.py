@@ -2,10 +2,10 @@
 
 import pytest
 
+from marketplace.discovery import index_check, indexing
+from marketplace.discovery.engine import backend
 from marketplace.extensions import db
 from marketplace.models import Solution
-from marketplace.services import index_check, indexing
-from marketplace.services.search import backend
 from search.documents import Filters
 from tests.factories import SolutionFactory
 from tests.integration.test_search import _drain

@@ -2,9 +2,9 @@
 
 import re
 
+from marketplace.discovery import saved_searches
 from marketplace.extensions import db
 from marketplace.models import SavedSearch
-from marketplace.services import saved_searches
 from tests.factories import UserFactory
 
 PAGE = "/my/saved-searches"

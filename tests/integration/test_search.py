@@ -4,17 +4,17 @@ import re
 
 from sqlalchemy import select
 
-from marketplace import outbox
+from marketplace.discovery import index_check
+from marketplace.discovery.matching import rank_for
 from marketplace.extensions import db
 from marketplace.models import Match, OutboxEvent, SavedSearch
-from marketplace.services import index_check
-from marketplace.services.matching import rank_for
+from marketplace.outbox import relay
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 
 
 def _drain():
     """Publish what the test's own session committed (requests do it themselves)."""
-    outbox.publish_committed()
+    relay.publish_committed()
 
 
 def test_saving_a_listing_writes_an_outbox_event_in_the_same_transaction(app):
@@ -23,7 +23,7 @@ def test_saving_a_listing_writes_an_outbox_event_in_the_same_transaction(app):
     events = db.session.scalars(select(OutboxEvent)).all()
     assert [(e.topic, e.payload) for e in events] == [
         ("listing.changed", {"kind": "solution", "id": solution.id})]
-    assert events[0].sent_at is None
+    assert events[0].handled_at is None
 
 
 def test_a_rolled_back_change_writes_no_event(app):
@@ -49,7 +49,7 @@ def test_published_listings_are_indexed_and_searchable(client):
     assert "Draft sludge plant" not in page
     assert "<mark>" in page  # highlighted snippet
     assert "1 results" in page or "1 result" in page
-    assert db.session.scalar(select(OutboxEvent.sent_at).limit(1)) is not None
+    assert db.session.scalar(select(OutboxEvent.handled_at).limit(1)) is not None
 
 
 def test_search_snippets_show_a_markdown_description_as_plain_text(client):
@@ -205,7 +205,7 @@ def test_search_check_and_repair(runner, app):
     _drain()
     assert index_check.check("solution").ok
 
-    from marketplace.services.search import backend
+    from marketplace.discovery.engine import backend
 
     backend().delete("solution", [solution.id])
     backend().refresh("solution")
@@ -221,14 +221,14 @@ def test_search_check_and_repair(runner, app):
 def test_the_periodic_repair_drops_expired_listings_from_the_index(app):
     from datetime import timedelta
 
+    from marketplace.listings.lifecycle import expire_overdue_and_commit
     from marketplace.models._time import utcnow
-    from marketplace.services.listings import expire_overdue_and_commit
 
     solution = SolutionFactory(published=True)
     _drain()
     solution.expires_at = utcnow() - timedelta(days=1)
     db.session.commit()
-    outbox.mark_committed_as_handled()  # as if the expiry happened in bulk, with no events
+    relay.mark_committed_as_handled()  # as if the expiry happened in bulk, with no events
     expire_overdue_and_commit()
     assert index_check.check("solution").extra == [solution.id]
 

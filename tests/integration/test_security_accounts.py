@@ -10,12 +10,12 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import events
+from marketplace.accounts.registration import find_user_by_email
 from marketplace.config import load_settings
 from marketplace.extensions import db
+from marketplace.mailing import transport
 from marketplace.models import OutboxEvent, User
-from marketplace.services import mail
-from marketplace.services.accounts import find_user_by_email
+from marketplace.outbox import relay
 from tests.factories import PASSWORD, UserFactory
 from tests.integration.test_accounts import NEW_ORG as NEW_ACCOUNT
 from tests.support.smtp_sink import SmtpSink
@@ -108,7 +108,7 @@ def test_verification_link_ignores_the_request_host(client, outbox, any_host):
 
 def test_external_url_uses_the_public_base_url_inside_a_request(app, any_host):
     with app.test_request_context("/", base_url=EVIL):
-        assert mail.external_url("public.home") == "http://localhost/"
+        assert transport.external_url("public.home") == "http://localhost/"
 
 
 def test_unknown_hosts_are_refused_when_trusted_hosts_are_set(client, app, monkeypatch):
@@ -414,9 +414,9 @@ def test_account_mail_is_an_outbox_event_carrying_ids_only(client):
     client.post("/register", data=NEW_ACCOUNT)
 
     user = find_user_by_email(NEW_ACCOUNT["email"])
-    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == events.ACCOUNT_MAIL))
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.topic == relay.ACCOUNT_MAIL))
     assert event.payload == {"mail": "verify_email", "user": user.id}
-    assert event.sent_at is not None
+    assert event.handled_at is not None
 
 
 def test_a_refused_registration_writes_no_mail_event(client):

@@ -8,11 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from marketplace import templating
+from marketplace.discovery import indexing
+from marketplace.emagazine import rendering, sections
 from marketplace.extensions import db
+from marketplace.listings import lifecycle as listing_service
 from marketplace.models import Event, Need, Solution
 from marketplace.models._time import utcnow
-from marketplace.services import indexing
-from marketplace.services import listings as listing_service
 from tests.factories import OrganizationFactory, SolutionFactory, UserFactory
 
 
@@ -113,7 +114,6 @@ def test_the_event_page_address_accepts_only_http_and_https(client, auth):
 
 def test_the_e_magazine_does_not_link_a_bad_event_address(app):
     from marketplace.models import IssueSection
-    from marketplace.services import emagazine
 
     db.session.add(Event(title="Yixing EST Fair", kind="exhibition", base="yixing",
                          starts_on=date.today() + timedelta(days=10),
@@ -121,7 +121,7 @@ def test_the_e_magazine_does_not_link_a_bad_event_address(app):
     db.session.commit()
     section = IssueSection(kind="events", heading="Events")
     with app.test_request_context():
-        section.body = emagazine._upcoming_events()
+        section.body = sections._upcoming_events()
 
     assert "javascript" not in section.body
     assert "Yixing EST Fair" in section.body
@@ -211,7 +211,6 @@ def test_escaped_text_renders_as_the_same_text_and_never_a_link(app, text):
 @pytest.mark.parametrize("name", PLANTED[:3])
 def test_an_organisation_name_plants_no_link_in_the_e_magazine(app, name):
     from marketplace.models import Issue, IssueEdition, IssueSection
-    from marketplace.services import emagazine
 
     org = OrganizationFactory(name=name)
     SolutionFactory(organization=org, published=True, title=f"Title {name}")
@@ -224,9 +223,9 @@ def test_an_organisation_name_plants_no_link_in_the_e_magazine(app, name):
     db.session.commit()
 
     with app.test_request_context():
-        emagazine.fill_section(section)
+        sections.fill_section(section)
         db.session.commit()
-        html = emagazine.preview_html(issue, "en")
+        html = rendering.preview_html(issue, "en")
 
     assert not [href for href in _link_targets(html) if "phish.example" in href]
     assert any("http://localhost/solutions/" in href for href in _link_targets(html))
@@ -451,8 +450,8 @@ def test_twenty_items_of_sixty_characters_are_fine(client, auth):
 
 
 def test_saved_searches_are_capped_per_user(client, auth):
+    from marketplace.discovery import saved_searches
     from marketplace.models import SavedSearch
-    from marketplace.services import saved_searches
 
     user = UserFactory(buyer=True)
     auth.login(user)
@@ -489,20 +488,20 @@ def _e_magazine_sign_up(client, email="mai@example.org"):
 
 
 def _subscriber_status(email="mai@example.org"):
-    from marketplace.services import subscribers
+    from marketplace.emagazine import subscribers
 
     db.session.expire_all()
     return subscribers.find(email).status
 
 
 def test_a_confirmation_link_does_not_resubscribe_after_an_unsubscribe(client, outbox):
-    from marketplace.services import subscriptions
+    from marketplace.mailing import suppressions
 
     _e_magazine_sign_up(client)
     link = outbox.last_link("/emagazine/confirm/")
     assert client.post(link).status_code == 302
     assert _subscriber_status() == "confirmed"
-    subscriptions.unsubscribe("mai@example.org", "emagazine")
+    suppressions.unsubscribe("mai@example.org", "emagazine")
 
     again = client.post(link)
     opened = client.get(link)
@@ -510,7 +509,7 @@ def test_a_confirmation_link_does_not_resubscribe_after_an_unsubscribe(client, o
     assert again.status_code == 400 and opened.status_code == 400
     assert "already been used" in opened.get_data(as_text=True)
     assert _subscriber_status() == "unsubscribed"
-    assert subscriptions.is_suppressed("mai@example.org", "emagazine")
+    assert suppressions.is_suppressed("mai@example.org", "emagazine")
 
 
 def test_a_confirmation_link_works_once(client, outbox):
@@ -522,25 +521,25 @@ def test_a_confirmation_link_works_once(client, outbox):
 
 
 def test_an_unused_link_sent_before_an_unsubscribe_is_refused(client, outbox):
-    from marketplace.services import subscriptions
+    from marketplace.mailing import suppressions
 
     _e_magazine_sign_up(client)
     first = outbox.last_link("/emagazine/confirm/")
     _e_magazine_sign_up(client)
     second = outbox.last_link("/emagazine/confirm/")
     assert client.post(first).status_code == 302
-    subscriptions.unsubscribe("mai@example.org", "emagazine")
+    suppressions.unsubscribe("mai@example.org", "emagazine")
 
     assert client.post(second).status_code == 400
     assert _subscriber_status() == "unsubscribed"
 
 
 def test_signing_up_again_after_an_unsubscribe_sends_a_link_that_works(client, outbox):
-    from marketplace.services import subscriptions
+    from marketplace.mailing import suppressions
 
     _e_magazine_sign_up(client)
     client.post(outbox.last_link("/emagazine/confirm/"))
-    subscriptions.unsubscribe("mai@example.org", "emagazine")
+    suppressions.unsubscribe("mai@example.org", "emagazine")
 
     _e_magazine_sign_up(client)
     assert client.post(outbox.last_link("/emagazine/confirm/")).status_code == 302

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from marketplace import create_app
+from marketplace.emagazine import subscribers
 from marketplace.extensions import db
-from marketplace.services import subscribers
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PAGES = ("/", "/solutions", "/login", "/static/app.css", "/no-such-page")

@@ -14,8 +14,11 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from marketplace.demo import DemoWorld
+from marketplace import audit
+from marketplace.demo.world import DemoWorld
 from marketplace.extensions import db
+from marketplace.mailing import transport
+from marketplace.mailing.redaction import PLACEHOLDER
 from marketplace.models import (
     AuditAction,
     AuditEntry,
@@ -26,8 +29,6 @@ from marketplace.models import (
     User,
 )
 from marketplace.models._time import utcnow
-from marketplace.services import audit, mail
-from marketplace.services.mail_redaction import PLACEHOLDER
 from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 
@@ -51,7 +52,7 @@ def _token_mail(app, outbox, name="reset_password", endpoint="auth.reset_passwor
     user = UserFactory(email="victim@example.org")
     with app.test_request_context():
         link = url_for(endpoint, token=TOKEN, _external=True)
-        mail.send_email(name, user.email, "en", user=user, link=link)
+        transport.send_email(name, user.email, "en", user=user, link=link)
     return next(outbox.folder.glob("*.eml")).stem
 
 

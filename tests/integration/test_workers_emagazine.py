@@ -19,10 +19,11 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, update
 
 from marketplace import jobs
+from marketplace.emagazine import subscribers, workflow
 from marketplace.extensions import db
+from marketplace.mailing import suppressions
 from marketplace.models import Issue, IssueDelivery, IssueEdition, IssueSection, Subscriber
 from marketplace.models._time import utcnow
-from marketplace.services import emagazine, subscribers, subscriptions
 from tests.conftest import AuthActions, IsolatedClient
 from tests.factories import UserFactory
 
@@ -90,7 +91,7 @@ def _fire_tick(worker) -> None:
 
 def _unsubscribe(client, email: str) -> None:
     """The one-click POST a mail client makes from the List-Unsubscribe header."""
-    token = subscriptions.unsubscribe_token(email, "emagazine")
+    token = suppressions.unsubscribe_token(email, "emagazine")
     response = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
 
@@ -156,9 +157,9 @@ def test_the_segment_count_is_who_the_worker_sends_to_and_the_archive_has_no_tok
     gone, = _readers(1, "gone", "zh", ("VN",))  # in the segment, but unsubscribed
     pending.status = "pending"
     db.session.commit()
-    subscriptions.unsubscribe(gone.email, "emagazine")
+    suppressions.unsubscribe(gone.email, "emagazine")
     issue = _issue(audience=audience)
-    count = emagazine.segment_count(audience)  # what the staff page shows before sending
+    count = audience.segment_count(audience)  # what the staff page shows before sending
     assert count == len(inside)
 
     staff_client.post(f"/staff/emagazine/{issue.id}/send", data={"confirm": "y"})
@@ -167,7 +168,7 @@ def test_the_segment_count_is_who_the_worker_sends_to_and_the_archive_has_no_tok
     assert smtp_sink.recipients() == {email: 1 for email in _emails(inside)}
     issue = _fresh(issue)
     assert issue.status == "sent"
-    progress = emagazine.progress(issue)
+    progress = workflow.progress(issue)
     assert progress["sent"] == progress["total"] == count == len(smtp_sink.recipients())
     messages = smtp_sink.messages()
     assert {message["Subject"] for message in messages} == {"十一月通讯"}
@@ -211,7 +212,7 @@ def test_a_test_send_goes_out_marked_and_writes_no_ledger(
     assert {message["Subject"] for message in smtp_sink.messages()} == {"[TEST] 十一月通讯"}
     assert db.session.scalar(select(func.count()).select_from(IssueDelivery)) == 0
     issue = _fresh(issue)
-    assert issue.status == "draft" and emagazine.progress(issue)["sent"] == 0
+    assert issue.status == "draft" and workflow.progress(issue)["sent"] == 0
     assert reader.email not in smtp_sink.recipients()
 
 
@@ -227,7 +228,7 @@ def test_a_send_killed_mid_way_resumes_with_everyone_sent_exactly_once(
     # batches is then stuck inside an SMTP submit, its recipients claimed and committed.
     # The kill lands there, before anything is recorded or acknowledged (see test_workers.py).
     smtp_sink.hold_after(8)
-    emagazine.start(issue)
+    workflow.start(issue)
     assert _eventually(lambda: smtp_sink.held == 2), celery_worker.log()
 
     celery_worker.kill()  # SIGKILL to the main process and its pool children at once
@@ -268,7 +269,7 @@ def test_a_send_killed_mid_way_resumes_with_everyone_sent_exactly_once(
     assert {d.status for d in ledger.values()} == {"sent"} and len(ledger) == 30
     assert {ledger[email].attempts for email in stuck} == {2}  # the claim, then the take-over
     issue = _fresh(issue)
-    assert issue.status == "sent" and emagazine.progress(issue)["sent"] == 30
+    assert issue.status == "sent" and workflow.progress(issue)["sent"] == 30
 
 
 def test_batches_lost_with_the_broker_are_planned_again_once_nothing_moved(
@@ -277,7 +278,7 @@ def test_batches_lost_with_the_broker_are_planned_again_once_nothing_moved(
     batch_size(10)
     issue = _issue()
     smtp_sink.hold_after(8)  # as above: both running batches stuck inside an SMTP submit
-    emagazine.start(issue)
+    workflow.start(issue)
     assert _eventually(lambda: smtp_sink.held == 2), celery_worker.log()
 
     # The host goes down: the worker is killed, and Redis (which persists nothing here) comes
@@ -328,7 +329,7 @@ def test_pause_stops_sending_and_resume_sends_the_rest_exactly_once(
     time.sleep(1)
     assert smtp_sink.count == stopped_at  # nothing more goes out while paused
     issue = _fresh(issue)
-    progress = emagazine.progress(issue)
+    progress = workflow.progress(issue)
     assert issue.status == "paused" and progress["status"] == "paused"
     assert progress["sent"] == stopped_at < 30 and progress["in_flight"] == 0
     assert progress["remaining"] == 30 - stopped_at > 0
@@ -347,7 +348,7 @@ def test_pause_stops_sending_and_resume_sends_the_rest_exactly_once(
                                       if email != leaving}
     issue = _fresh(issue)
     assert issue.status == "sent"
-    assert emagazine.progress(issue)["sent"] == 29
+    assert workflow.progress(issue)["sent"] == 29
     assert leaving not in _deliveries(issue) or _deliveries(issue)[leaving].status == \
         "suppressed"
 
@@ -358,7 +359,7 @@ def test_unsubscribing_mid_send_stops_the_later_batches(
     batch_size(25)  # A = readers 0-24 and B = 25-49 run at once; C = 50-59 waits
     issue = _issue()
     smtp_sink.hold_after(4)  # A and B each stuck in their first 20 (emagazine.CHECK_EVERY)
-    emagazine.start(issue)
+    workflow.start(issue)
     assert _eventually(lambda: smtp_sink.held == 2), celery_worker.log()
 
     # Two readers click the one-click link meanwhile: one further on in batch A (claimed,
@@ -377,7 +378,7 @@ def test_unsubscribing_mid_send_stops_the_later_batches(
     assert ledger[in_a].status == ledger[in_c].status == "suppressed"
     issue = _fresh(issue)
     assert issue.status == "sent"
-    progress = emagazine.progress(issue)
+    progress = workflow.progress(issue)
     assert (progress["sent"], progress["skipped"], progress["remaining"]) == (58, 2, 0)
     db.session.rollback()
     assert db.session.scalars(select(Subscriber.status).where(
@@ -392,8 +393,8 @@ def test_a_stale_schedule_does_not_fire_but_a_due_one_does(
     readers = _readers(3)
     stale = _issue("october-2026", titles=("October news", "十月通讯"))
     due = _issue("november-2026")
-    emagazine.schedule(stale, utcnow() - timedelta(days=2))  # the site was down meanwhile
-    emagazine.schedule(due, utcnow() - timedelta(minutes=1))  # beat's next tick: on time
+    workflow.schedule(stale, utcnow() - timedelta(days=2))  # the site was down meanwhile
+    workflow.schedule(due, utcnow() - timedelta(minutes=1))  # beat's next tick: on time
 
     _fire_tick(celery_worker)
 
@@ -401,5 +402,5 @@ def test_a_stale_schedule_does_not_fire_but_a_due_one_does(
     assert {message["Subject"] for message in smtp_sink.messages()} == {"November news"}
     assert _fresh(due).status == "sent"
     stale = _fresh(stale)
-    assert stale.status == "scheduled" and emagazine.is_overdue(stale)
+    assert stale.status == "scheduled" and workflow.is_overdue(stale)
     assert _deliveries(stale) == {}

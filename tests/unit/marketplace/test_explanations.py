@@ -4,7 +4,7 @@ import pytest
 
 from marketplace import create_app
 from marketplace.constants import CURRENCIES
-from marketplace.services.explanations import ORDER, explain
+from marketplace.discovery.explanations import ORDER, explain
 from search import money
 from search.documents import ListingDocument
 from search.fit import structured_fit

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from marketplace import jobs
-from marketplace.services.mail import TransientMailError
+from marketplace.mailing.transport import TransientMailError
 
 
 def test_every_job_target_exists_and_queues_are_known():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marketplace.services.mail_redaction import PLACEHOLDER, redact_token_links
+from marketplace.mailing.redaction import PLACEHOLDER, redact_token_links
 
 TOKEN = "eyJ1c2VyIjo0Mn0.Z1x2Yw.q-8Nf_3kPzA9"
 

@@ -1,0 +1,2 @@
+"""The event calendar: forums, exhibitions and trainings at the demonstration bases.
+"""

@@ -1,0 +1,2 @@
+"""The demo world: invented organisations and people, real technical content.
+"""

@@ -1,0 +1,39 @@
+"""What each outbox topic does when handled, and the embedded publisher that handles
+events in-process.
+
+With Redis configured the publisher is ``marketplace.jobs.celery_publisher``, which queues the
+``outbox.handle`` job; that job calls ``handle_event_ids`` below, so both modes run one code
+path.
+"""
+
+from __future__ import annotations
+
+from marketplace import jobs
+from marketplace.discovery.matching import handle_listing_changed
+from marketplace.models import OutboxEvent
+from marketplace.outbox import relay
+
+
+def _listing_changed(event: OutboxEvent) -> None:
+    handle_listing_changed(event.payload["kind"], int(event.payload["id"]))
+
+
+def _account_mail(event: OutboxEvent) -> None:
+    jobs.enqueue("accounts.send_mail", event.payload["mail"], int(event.payload["user"]))
+
+
+HANDLERS = {relay.LISTING_CHANGED: _listing_changed, relay.ACCOUNT_MAIL: _account_mail}
+
+
+def handle(event: OutboxEvent) -> None:
+    HANDLERS[event.topic](event)
+
+
+def handle_event_ids(event_ids: list[int]) -> None:
+    """The ``outbox.handle`` job: run each unsent event's handler; safe to run twice."""
+    relay.handle_events(event_ids, handle)
+
+
+def inline_publisher(event_ids: list[int]) -> None:
+    """Embedded mode: handle the events now, in this process."""
+    handle_event_ids(event_ids)
