@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.emagazine import audience, rendering, sending, workflow
+from marketplace.emagazine import audience, rendering, sections, sending, workflow
 from marketplace.extensions import db
 from marketplace.mailing import suppressions
 from marketplace.models import (
@@ -198,16 +198,16 @@ def test_automatic_sections_are_filled_from_the_marketplace(app, issue):
                          starts_on=date.today() + timedelta(days=10), location="Yixing"))
     db.session.commit()
     edition = issue.editions[0]
-    sections = {kind: IssueSection(kind=kind, heading=kind) for kind in
-                ("new_solutions", "open_needs", "matches", "events")}
-    edition.sections.extend(sections.values())
-    for section in sections.values():
+    automatic = {kind: IssueSection(kind=kind, heading=kind) for kind in
+                 ("new_solutions", "open_needs", "matches", "events")}
+    edition.sections.extend(automatic.values())
+    for section in automatic.values():
         sections.fill_section(section)
 
-    assert "[Membrane bioreactor](http://localhost/solutions/" in sections["new_solutions"].body
-    assert "Sludge treatment for Hue" in sections["open_needs"].body
-    assert "Membrane bioreactor" in sections["matches"].body
-    assert "Yixing EST Fair" in sections["events"].body
+    assert "[Membrane bioreactor](http://localhost/solutions/" in automatic["new_solutions"].body
+    assert "Sludge treatment for Hue" in automatic["open_needs"].body
+    assert "Membrane bioreactor" in automatic["matches"].body
+    assert "Yixing EST Fair" in automatic["events"].body
 
 
 # -- the staff pages --------------------------------------------------------------------------

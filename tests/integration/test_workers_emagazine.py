@@ -19,7 +19,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, update
 
 from marketplace import jobs
-from marketplace.emagazine import subscribers, workflow
+from marketplace.emagazine import audience, subscribers, workflow
 from marketplace.extensions import db
 from marketplace.mailing import suppressions
 from marketplace.models import Issue, IssueDelivery, IssueEdition, IssueSection, Subscriber
@@ -148,7 +148,7 @@ def test_an_unconfirmed_reader_gets_nothing_and_an_expired_link_cannot_confirm(
 
 def test_the_segment_count_is_who_the_worker_sends_to_and_the_archive_has_no_tokens(
         celery_mode, celery_worker, smtp_sink, client, staff_client):
-    audience = {"languages": ["zh"], "countries": ["VN"]}
+    chosen = {"languages": ["zh"], "countries": ["VN"]}
     inside = (_readers(3, "zh-vn", "zh", ("VN",)) + _readers(2, "zh-all", "zh")  # no country:
               + _readers(1, "zh-vn-th", "zh", ("TH", "VN")))                  # every one
     _readers(2, "zh-th", "zh", ("TH",))  # outside: another country
@@ -158,8 +158,8 @@ def test_the_segment_count_is_who_the_worker_sends_to_and_the_archive_has_no_tok
     pending.status = "pending"
     db.session.commit()
     suppressions.unsubscribe(gone.email, "emagazine")
-    issue = _issue(audience=audience)
-    count = audience.segment_count(audience)  # what the staff page shows before sending
+    issue = _issue(audience=chosen)
+    count = audience.segment_count(chosen)  # what the staff page shows before sending
     assert count == len(inside)
 
     staff_client.post(f"/staff/emagazine/{issue.id}/send", data={"confirm": "y"})
@@ -358,7 +358,7 @@ def test_unsubscribing_mid_send_stops_the_later_batches(
     readers = _readers(60)
     batch_size(25)  # A = readers 0-24 and B = 25-49 run at once; C = 50-59 waits
     issue = _issue()
-    smtp_sink.hold_after(4)  # A and B each stuck in their first 20 (emagazine.CHECK_EVERY)
+    smtp_sink.hold_after(4)  # A and B each stuck in their first 20 (bulk_send.CHECK_EVERY)
     workflow.start(issue)
     assert _eventually(lambda: smtp_sink.held == 2), celery_worker.log()
 
