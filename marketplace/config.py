@@ -50,21 +50,9 @@ class ConfigurationError(RuntimeError):
 
 def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
     """Build the Flask config mapping from ``environ``."""
-    mode = environ.get("MARKETPLACE_ENV", EMBEDDED).strip().lower() or EMBEDDED
-    if mode not in (EMBEDDED, PRODUCTION):
-        raise ConfigurationError(
-            f"MARKETPLACE_ENV must be '{EMBEDDED}' or '{PRODUCTION}', not {mode!r}"
-        )
-    if mode == PRODUCTION:
-        missing = [name for name in REQUIRED_IN_PRODUCTION if not environ.get(name)]
-        if missing:
-            raise ConfigurationError(
-                "Production mode needs these environment variables: " + ", ".join(missing)
-            )
-
+    mode = _mode(environ)
     instance = Path(instance_path)
     embedded = mode == EMBEDDED
-    public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     redis_url = environ.get("REDIS_URL", "" if embedded else "redis://127.0.0.1:6379")
     return {
         "MARKETPLACE_ENV": mode,
@@ -79,18 +67,33 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
         # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
         "REDIS_URL": redis_url,
-        # Flask-Limiter: shared by every web process in production; per process when embedded.
-        "RATELIMIT_STORAGE_URI": f"{redis_url.rstrip('/')}/2" if redis_url else "memory://",
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: limit per process
-        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
-        # Failed sign-ins per account (the e-mail typed) and per client address...
-        "LOGIN_RATE_LIMIT": "10 per 15 minutes",
-        "LOGIN_IP_RATE_LIMIT": "50 per 15 minutes",
-        # ...and reset or confirmation mails per address (or user) and per client address.
-        "MAIL_LINK_RATE_LIMIT": "3 per 15 minutes",
-        "MAIL_LINK_IP_RATE_LIMIT": "20 per hour",
+        # First delay of a retried job (doubling each time, at most 10 minutes).
+        "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
+        **_mail_settings(environ, instance, embedded),
+        **_web_security_settings(environ, redis_url, embedded),
+    }
+
+
+def _mode(environ: Mapping[str, str]) -> str:
+    """``embedded`` or ``production``; production refuses to start without its settings."""
+    mode = environ.get("MARKETPLACE_ENV", EMBEDDED).strip().lower() or EMBEDDED
+    if mode not in (EMBEDDED, PRODUCTION):
+        raise ConfigurationError(
+            f"MARKETPLACE_ENV must be '{EMBEDDED}' or '{PRODUCTION}', not {mode!r}"
+        )
+    if mode == PRODUCTION:
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Production mode needs these environment variables: " + ", ".join(missing)
+            )
+    return mode
+
+
+def _mail_settings(environ: Mapping[str, str], instance: Path, embedded: bool) -> dict:
+    return {
         "MAIL_TRANSPORT": environ.get("MAIL_TRANSPORT", "outbox" if embedded else "smtp"),
-        "MAIL_OUTBOX_DIR": str(instance / "outbox"),
+        "MAIL_OUTBOX_DIR": str(instance / "outbox"),  # the mail folder of the outbox transport
         "SMTP_HOST": environ.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
         "MAIL_FROM": environ.get("MAIL_FROM", "EST Marketplace <no-reply@est-marketplace.local>"),
@@ -102,8 +105,22 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "EMAGAZINE_BATCH_SIZE": 250,  # recipients per sending job
         # A scheduled issue more than this late (the site was down) waits for staff to confirm.
         "EMAGAZINE_SCHEDULE_GRACE": 3600,
-        # First delay of a retried job (doubling each time, at most 10 minutes).
-        "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
+    }
+
+
+def _web_security_settings(environ: Mapping[str, str], redis_url: str, embedded: bool) -> dict:
+    public_base_url = environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    return {
+        # Flask-Limiter: shared by every web process in production; per process when embedded.
+        "RATELIMIT_STORAGE_URI": f"{redis_url.rstrip('/')}/2" if redis_url else "memory://",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: limit per process
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # Failed sign-ins per account (the e-mail typed) and per client address...
+        "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+        "LOGIN_IP_RATE_LIMIT": "50 per 15 minutes",
+        # ...and reset or confirmation mails per address (or user) and per client address.
+        "MAIL_LINK_RATE_LIMIT": "3 per 15 minutes",
+        "MAIL_LINK_IP_RATE_LIMIT": "20 per hour",
         "PUBLIC_BASE_URL": public_base_url,
         # Flask answers 400 to any other Host header (None: any host, for `make run`).
         "TRUSTED_HOSTS": _trusted_hosts(environ.get("TRUSTED_HOSTS", ""), public_base_url,

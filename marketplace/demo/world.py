@@ -8,18 +8,17 @@ same on every run (a seeded random generator).
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import random
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import resources
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from tqdm import tqdm
 
 from marketplace.constants import ASEAN_COUNTRIES
+from marketplace.demo import catalogue
 from marketplace.extensions import db
 from marketplace.models import (
     Event,
@@ -39,497 +38,43 @@ from marketplace.taxonomy import taxonomy
 from marketplace.templating import shorten
 from search import money
 
+# The demo's literal content (organisations, listings, events) lives in data/*.json.
+_DATA = {path.stem: json.loads(path.read_text(encoding="utf-8"))
+         for path in (Path(__file__).parent / "data").glob("*.json")}
+
 DEMO_PASSWORD = "demo-password-2026"
 DOMAIN = "demo.est-marketplace.org"
 LABEL = " (Demo)"
 
 # (name, base, city, kind, specialities: sector roots the supplier is strong in)
-SUPPLIERS = [
-    ("Yixing Blue Water Environmental Engineering", "yixing", "Yixing", "enterprise", ["WAT"]),
-    ("Yixing Membrane Technology", "yixing", "Yixing", "enterprise", ["WAT"]),
-    ("Jiangsu Sludge Resource Recovery", "yixing", "Yixing", "enterprise", ["WAT", "WST"]),
-    ("Yixing Clean Air Equipment", "yixing", "Yixing", "enterprise", ["AIR", "CPP"]),
-    ("Wuzhou Renewable Resources Recycling", "wuzhou", "Wuzhou", "enterprise", ["WST"]),
-    ("Guangxi Circular Economy Materials", "wuzhou", "Wuzhou", "enterprise", ["WST", "CPP"]),
-    ("Wuzhou Green Metals", "wuzhou", "Wuzhou", "enterprise", ["WST", "CPP"]),
-    ("Shenzhen Eco-Monitoring Systems", "shenzhen", "Shenzhen", "enterprise", ["MON", "AIR"]),
-    ("Shenzhen New Energy Mobility", "shenzhen", "Shenzhen", "enterprise", ["ENE"]),
-    ("Belt and Road Smart Grid Solutions", "shenzhen", "Shenzhen", "enterprise", ["ENE"]),
-    ("Shenzhen Low-Carbon Buildings Institute", "shenzhen", "Shenzhen", "research_institute",
-     ["ENE", "CAD"]),
-    ("Hangzhou Solar Thermal", None, "Hangzhou", "enterprise", ["ENE"]),
-    ("Chengdu Biogas Engineering", None, "Chengdu", "enterprise", ["ENE", "WST"]),
-    ("Beijing Industrial Decarbonisation Centre", None, "Beijing", "research_institute",
-     ["CPP", "ENE"]),
-    ("Nanjing Agro-Environment Technology", None, "Nanjing", "enterprise", ["SOL", "BIO"]),
-    ("Kunming Forest and Ecology Services", None, "Kunming", "enterprise", ["BIO", "CAD"]),
-    ("Tianjin Wind Power Equipment", None, "Tianjin", "enterprise", ["ENE"]),
-]
+SUPPLIERS = [tuple(row) for row in _DATA["organisations"]["suppliers"]]
 
 # (name, country, city, kind)
-BUYERS = [
-    ("Da Nang Water Supply", "VN", "Da Nang", "utility"),
-    ("Hue City People's Committee", "VN", "Hue", "municipality"),
-    ("Binh Duong Industrial Park Authority", "VN", "Thu Dau Mot", "industrial_park"),
-    ("Bangkok Metropolitan Administration", "TH", "Bangkok", "municipality"),
-    ("Eastern Seaboard Textiles", "TH", "Chonburi", "enterprise"),
-    ("Chiang Mai Municipality", "TH", "Chiang Mai", "municipality"),
-    ("Surabaya City Government", "ID", "Surabaya", "municipality"),
-    ("PDAM Tirta Bandung", "ID", "Bandung", "utility"),
-    ("Java Palm Oil Processing", "ID", "Semarang", "enterprise"),
-    ("Penang Water Authority", "MY", "George Town", "utility"),
-    ("Iskandar Industrial Park", "MY", "Johor Bahru", "industrial_park"),
-    ("Kuching North City Hall", "MY", "Kuching", "municipality"),
-    ("Cebu City Environment Office", "PH", "Cebu City", "municipality"),
-    ("Laguna Lake Water District", "PH", "Calamba", "utility"),
-    ("Manila Bay Food Processors", "PH", "Navotas", "enterprise"),
-    ("Phnom Penh Capital Hall", "KH", "Phnom Penh", "municipality"),
-    ("Siem Reap Water Supply Authority", "KH", "Siem Reap", "utility"),
-    ("Vientiane Urban Development Authority", "LA", "Vientiane", "municipality"),
-    ("Luang Prabang Water Supply", "LA", "Luang Prabang", "utility"),
-    ("Yangon City Development Committee", "MM", "Yangon", "municipality"),
-    ("Mandalay Industrial Zone", "MM", "Mandalay", "industrial_park"),
-    ("Bandar Seri Begawan Municipal Board", "BN", "Bandar Seri Begawan", "municipality"),
-    ("Brunei Energy Efficiency Unit", "BN", "Bandar Seri Begawan", "government_agency"),
-    ("Jurong Island Utilities", "SG", "Singapore", "utility"),
-    ("Singapore Green Buildings Cooperative", "SG", "Singapore", "enterprise"),
-    ("Mekong Delta Aquaculture Cooperative", "VN", "Can Tho", "enterprise"),
-]
-
-# Sector codes for a catalogue row, by technology name first, then by technology group.
-TECHNOLOGY_SECTORS = {
-    "solar": ["ENE.SOL"], "wind": ["ENE.WND"], "storage": ["ENE.STO"], "battery": ["ENE.STO"],
-    "biofuel": ["ENE.BIO"], "biorefinery": ["ENE.BIO"], "methane capture": ["WST.LFL", "ENE.BIO"],
-    "energy-from-waste": ["WST.WTE"], "gasification of waste": ["WST.WTE"],
-    "recycling": ["WST.REC"], "waste management": ["WST.COL"], "landfill": ["WST.LFL"],
-    "manure": ["WST.BIO", "ENE.BIO"], "biochar": ["SOL.REM", "WST.BIO"],
-    "urban forestry": ["BIO.FOR", "CAD"], "forest": ["BIO.FOR"], "afforestation": ["BIO.FOR"],
-    "agroforestry": ["BIO.FOR"], "cool roof": ["CAD", "ENE.EFF"], "vehicle": ["ENE.TRN"],
-    "transport": ["ENE.TRN"], "traffic": ["ENE.TRN", "AIR.VEH"], "braking": ["ENE.TRN"],
-    "fuel cell": ["ENE.TRN", "ENE.STO"], "natural gas": ["ENE.TRN"], "hydrogen": ["ENE.STO"],
-    "carbon capture": ["CPP"], "soil": ["SOL.REM"], "tillage": ["SOL.REM"],
-    "bioplastics": ["GSC.ECO", "CPP"], "biopolymer": ["GSC.ECO", "CPP"],
-}
-GROUP_SECTORS = {
-    "Hydro energy sources": ["ENE"], "Other renewable energy sources": ["ENE"],
-    "System innovation": ["ENE.EFF"], "Building design": ["ENE.EFF"],
-    "Interior appliance design": ["ENE.EFF"],
-    "Decreased energy consumption design or practices": ["ENE.EFF"],
-    "Manufacturing innovation": ["CPP"], "Energy use innovation": ["ENE.EFF", "CPP"],
-    "Use of innovative materials": ["CPP"], "Improved durability": ["CPP"],
-    "Energy management": ["ENE.EFF"], "Emissions and pollution reduction": ["CPP"],
-    "Resource saving": ["SOL.REM"], "Cleaner product": ["GSC.ECO"], "CCS": ["CPP"],
-}
+BUYERS = [tuple(row) for row in _DATA["organisations"]["buyers"]]
 # Capacity unit and a typical range for each sector root.
-SECTOR_CAPACITY = {
-    "WAT": ("m3/day", 200, 50000), "WST": ("t/day", 5, 1500), "AIR": ("Nm3/h", 5000, 500000),
-    "ENE": ("kW", 50, 50000), "CPP": ("t/year", 1000, 500000), "MON": ("stations", 1, 200),
-    "SOL": ("ha", 1, 500), "BIO": ("ha", 5, 5000), "CAD": ("ha", 1, 1000),
-    "GSC": ("units", 100, 100000),
-}
-CERTIFICATIONS = ["ISO 14001", "ISO 9001", "China Environmental Labelling", "CE",
-                  "ISO 45001", "China Energy Conservation Certification"]
+SECTOR_CAPACITY = {key: tuple(value) for key, value in _DATA["sectors"]["sector_capacity"].items()}
+CERTIFICATIONS = _DATA["sectors"]["certifications"]
 
 # Hand-written offers typical of the water, waste and air industries at Yixing and Wuzhou,
 # and of the energy and ecology firms elsewhere: one listing per technology, so that every
 # demo need finds a few genuinely relevant offers in its own sector.
 # (title, sectors, summary, keywords); membrane bioreactors are the showcase's.
-SPECIALIST_SOLUTIONS = [
-    ("Decentralised A2O wastewater stations for villages", ["WAT.MUN"],
-     "Prefabricated anaerobic-anoxic-oxic stations for 50-2,000 people, with remote "
-     "monitoring and nutrient removal: decentralised sewage treatment for peri-urban "
-     "villages.", ["A2O", "decentralised", "rural sanitation", "sewage treatment"]),
-    ("Constructed wetlands for small-town sewage", ["WAT.MUN"],
-     "Vertical- and horizontal-flow reed beds treat the sewage of 200-5,000 people with "
-     "little energy and simple upkeep.", ["constructed wetland", "reed bed", "sewage"]),
-    ("Sequencing batch reactor (SBR) plants", ["WAT.MUN", "WAT.IND"],
-     "Fill-and-draw activated sludge in a single tank, with automatic cycles that remove "
-     "nitrogen and phosphorus: a compact upgrade for municipal sewage treatment plants "
-     "facing stricter limits.", ["SBR", "activated sludge", "nutrient removal", "plant upgrade"]),
-    ("Septage collection and faecal sludge treatment", ["WAT.SLU", "WAT.MUN"],
-     "Vacuum trucks, screening and solar drying beds for septic-tank sludge in towns "
-     "without sewers.", ["septage", "faecal sludge", "septic tank"]),
-    ("Ultrafiltration and UV for treated-effluent reuse", ["WAT.REU"],
-     "Tertiary ultrafiltration and UV disinfection turn secondary effluent into water for "
-     "irrigation, cooling towers and toilet flushing.",
-     ["water reuse", "reclaimed water", "ultrafiltration", "UV disinfection"]),
-    ("Greywater recycling for hotels and buildings", ["WAT.REU", "WAT.MUN"],
-     "Compact treatment of shower and laundry water for toilet flushing and garden "
-     "irrigation in hotels, schools and offices.", ["greywater", "hotels", "water recycling"]),
-    ("Zero liquid discharge for industrial effluent", ["WAT.IND", "WAT.REU"],
-     "Reverse-osmosis concentrate goes to evaporators and crystallisers, so all the water is "
-     "recovered and only dry salt leaves the plant.", ["ZLD", "evaporator", "crystalliser"]),
-    ("Textile dyeing wastewater treatment", ["WAT.IND", "CPP"],
-     "Coagulation, hydrolysis-acidification and ozone polishing remove colour and COD from "
-     "dye-house effluent.", ["textile", "dyeing", "COD", "ozone"]),
-    ("Electroplating wastewater heavy-metal removal", ["WAT.IND", "CPP"],
-     "Chemical precipitation, ion exchange and membrane recovery take chromium, nickel and "
-     "copper out of plating rinse water.", ["electroplating", "heavy metals", "ion exchange"]),
-    ("Food-processing wastewater treatment with UASB reactors", ["WAT.IND", "ENE.BIO"],
-     "Upflow anaerobic sludge blanket reactors treat high-strength effluent from seafood, "
-     "starch and drinks plants and yield biogas.", ["UASB", "food processing", "anaerobic"]),
-    ("Palm oil mill effluent (POME) biogas capture", ["WAT.IND", "ENE.BIO"],
-     "Covered anaerobic lagoons and CSTR digesters turn POME into biogas for power and cut "
-     "methane emissions.", ["POME", "palm oil", "biogas", "methane"]),
-    ("Sludge thermal drying and carbonisation", ["WAT.SLU"],
-     "Low-temperature belt drying followed by pyrolysis turns sewage sludge into a stable "
-     "biochar, cutting its volume by 90%; the dried sludge can also fuel cement kilns or "
-     "improve soil.", ["sewage sludge", "sludge drying", "pyrolysis", "biochar"]),
-    ("Sewage sludge digestion with thermal hydrolysis", ["WAT.SLU", "ENE.BIO"],
-     "Thermal hydrolysis ahead of digestion raises the biogas yield of sewage sludge and "
-     "leaves a pathogen-free cake for farmland.", ["sludge digestion", "thermal hydrolysis"]),
-    ("Landfill leachate treatment with DTRO", ["WST.LFL", "WAT.IND"],
-     "Disc-tube reverse osmosis treats old and young leachate to discharge standard in "
-     "containerised units.", ["leachate", "DTRO", "reverse osmosis", "landfill"]),
-    ("Smart water meters and leak detection", ["WAT.DRK", "MON"],
-     "NB-IoT meters, pressure loggers and acoustic sensors locate leaks and cut non-revenue "
-     "water.", ["non-revenue water", "NRW", "smart meter", "leak detection"]),
-    ("Pressure management and district metered areas", ["WAT.DRK"],
-     "Pressure-reducing valves and district meter zones cut burst pipes and background "
-     "leakage in ageing networks.", ["pressure management", "DMA", "leakage"]),
-    ("Compact drinking water treatment plants", ["WAT.DRK"],
-     "Containerised coagulation, filtration and chlorination give 500-10,000 m3/day of safe "
-     "drinking water from rivers and lakes.", ["drinking water", "filtration", "chlorination"]),
-    ("Seawater reverse osmosis desalination", ["WAT.REU"],
-     "Energy-recovery SWRO skids for islands and coastal industry, 500-20,000 m3/day.",
-     ["desalination", "SWRO", "reverse osmosis"]),
-    ("Sponge-city stormwater systems", ["WAT.STM", "CAD"],
-     "Permeable paving, bioretention and storage tanks that hold back storm peaks and "
-     "reduce urban flooding.", ["sponge city", "stormwater", "flooding", "bioretention"]),
-    ("Urban flood early warning systems", ["WAT.STM", "MON", "CAD"],
-     "Rain gauges, water-level sensors and a forecasting model warn districts hours before "
-     "a flood.", ["flood warning", "early warning", "water level"]),
-    ("Green roofs and rain gardens", ["WAT.STM", "CAD"],
-     "Planted roofs and rain gardens store rainwater, cool buildings and slow the runoff of "
-     "dense districts.", ["green roof", "rain garden", "nature-based solutions"]),
-    ("Flue-gas desulphurisation (limestone-gypsum)", ["AIR.IND"],
-     "Wet limestone scrubbing removes over 98% of SO2 from boilers and kilns and yields "
-     "saleable gypsum.", ["FGD", "SO2", "scrubber", "flue gas"]),
-    ("Bag filters and electrostatic precipitators", ["AIR.IND"],
-     "Dust control for cement, steel and biomass boilers down to 10 mg/Nm3.",
-     ["dust", "baghouse", "ESP", "particulate"]),
-    ("SCR denitrification for boilers and kilns", ["AIR.IND"],
-     "Selective catalytic reduction with ammonia cuts the NOx of power, cement and glass "
-     "plants by up to 90%.", ["SCR", "NOx", "denitrification"]),
-    ("VOC control by regenerative thermal oxidation", ["AIR.IND", "CPP"],
-     "RTO units destroy solvent emissions from printing, coating and chemical plants with "
-     "95% heat recovery.", ["VOC", "RTO", "solvent", "oxidiser"]),
-    ("Odour control by biofiltration", ["AIR.IND"],
-     "Biofilters and biotrickling filters remove hydrogen sulphide and ammonia from sewage "
-     "works, composting halls and rendering plants.", ["odour control", "biofilter", "H2S"]),
-    ("Air quality monitoring micro-stations", ["AIR.MON", "MON"],
-     "Low-cost PM2.5, PM10, NO2 and O3 sensors calibrated against reference stations, with an "
-     "open data dashboard.", ["PM2.5", "air quality", "sensor", "monitoring"]),
-    ("Continuous emission monitoring systems (CEMS)", ["AIR.MON", "MON"],
-     "Stack analysers for SO2, NOx, dust and flow with data links to the regulator.",
-     ["CEMS", "stack monitoring", "NOx"]),
-    ("Haze and open-burning hotspot monitoring", ["AIR.MON", "MON"],
-     "Satellite hotspot detection and ground sensors track the crop and forest fires behind "
-     "seasonal haze.", ["haze", "open burning", "hotspot", "satellite"]),
-    ("Water quality buoys and online analysers", ["MON", "WAT.DRK"],
-     "Solar-powered buoys measure turbidity, DO, pH, ammonia and algae in rivers and "
-     "reservoirs in real time.", ["water quality", "buoy", "online monitoring"]),
-    ("Diesel particulate filters for buses and trucks", ["AIR.VEH"],
-     "Retrofit filters and SCR kits cut the soot and NOx of diesel fleets already on the "
-     "road.", ["DPF", "diesel retrofit", "vehicle emissions"]),
-    ("Battery-electric buses with depot charging", ["ENE.TRN", "AIR.VEH"],
-     "Electric city buses, depot chargers and fleet software, with driver training and "
-     "battery warranties.", ["electric bus", "charging", "public transport"]),
-    ("Electric motorcycles with battery swapping", ["ENE.TRN", "AIR.VEH"],
-     "Electric two- and three-wheelers and a network of battery-swap cabinets for riders "
-     "and delivery fleets.", ["electric motorcycle", "battery swapping", "two-wheeler"]),
-    ("E-waste dismantling and precious metal recovery", ["WST.REC", "WST.HAZ"],
-     "Manual and mechanical dismantling lines recover copper, gold and palladium from circuit "
-     "boards under controlled conditions.", ["e-waste", "WEEE", "precious metals"]),
-    ("PET bottle-to-bottle recycling lines", ["WST.REC", "GSC.ECO"],
-     "Washing, flaking and solid-state polymerisation produce food-grade rPET.",
-     ["PET", "plastics recycling", "rPET"]),
-    ("Plastic film pyrolysis to fuel oil", ["WST.REC"],
-     "Continuous pyrolysis turns plastic film and bags that cannot be recycled mechanically "
-     "into fuel oil and carbon black.", ["plastic pyrolysis", "plastic waste", "fuel oil"]),
-    ("Scrap metal sorting and baling", ["WST.REC"],
-     "Eddy-current and sensor-based sorting separate ferrous and non-ferrous scrap.",
-     ["scrap metal", "sorting", "non-ferrous"]),
-    ("Construction and demolition waste recycling", ["WST.REC"],
-     "Mobile crushers and screens turn concrete and brick rubble into recycled aggregate.",
-     ["construction waste", "recycled aggregate", "crushing"]),
-    ("Used lead-acid battery recycling", ["WST.REC", "WST.HAZ"],
-     "Closed breaking and smelting lines recover lead and plastics without acid spills.",
-     ["lead-acid battery", "battery recycling", "lead"]),
-    ("Medical waste microwave disinfection", ["WST.HAZ"],
-     "On-site microwave units disinfect infectious hospital waste without incineration.",
-     ["medical waste", "healthcare waste", "disinfection"]),
-    ("Hazardous waste stabilisation and secure landfill", ["WST.HAZ", "WST.LFL"],
-     "Cement-based stabilisation of fly ash and toxic sludge, with lined cells for secure "
-     "disposal.", ["hazardous waste", "stabilisation", "fly ash"]),
-    ("Municipal solid waste incineration with energy recovery", ["WST.WTE"],
-     "Grate furnaces of 200-1,000 t/day with SNCR, semi-dry scrubbing and activated carbon "
-     "meet EU 2010/75 limits.", ["waste-to-energy", "incineration", "MSW"]),
-    ("Refuse-derived fuel for cement kilns", ["WST.WTE", "CPP"],
-     "Shredding, drying and screening turn residual waste into a fuel that replaces coal in "
-     "cement kilns.", ["RDF", "co-processing", "cement kiln"]),
-    ("Food waste anaerobic digestion", ["WST.BIO", "ENE.BIO"],
-     "Wet digestion of market and canteen waste with biogas upgrading to biomethane.",
-     ["food waste", "anaerobic digestion", "biogas"]),
-    ("Livestock manure biogas plants", ["WST.BIO", "ENE.BIO"],
-     "Covered lagoons and stirred digesters for pig and dairy farms, with gas engines for "
-     "heat and power and digestate as fertiliser.", ["manure", "livestock", "biogas", "pig farm"]),
-    ("In-vessel composting of market and garden waste", ["WST.BIO"],
-     "Enclosed, aerated tunnels compost organic waste in three weeks, with odour control.",
-     ["composting", "organic waste", "in-vessel"]),
-    ("Black soldier fly processing of food waste", ["WST.BIO"],
-     "Fly larvae turn food waste into protein meal for animal feed and frass fertiliser.",
-     ["black soldier fly", "insect protein", "food waste"]),
-    ("Intelligent waste collection and sorting stations", ["WST.COL"],
-     "Smart bins with fill sensors and route optimisation for collection fleets.",
-     ["waste collection", "sorting", "smart bins"]),
-    ("Material recovery facilities for mixed waste", ["WST.COL", "WST.REC"],
-     "Trommels, ballistic separators and optical sorters recover paper, plastics and metals "
-     "from mixed municipal waste.", ["MRF", "material recovery", "optical sorting"]),
-    ("Landfill gas collection and power generation", ["WST.LFL", "ENE.BIO"],
-     "Gas wells, blowers and engines capture the methane of landfills and turn it into "
-     "electricity.", ["landfill gas", "methane", "gas engine"]),
-    ("Dumpsite closure and landfill mining", ["WST.LFL", "SOL.REM"],
-     "Capping, gas venting and excavation with screening recover land and recyclables from "
-     "old dumpsites.", ["dumpsite closure", "landfill mining", "capping"]),
-    ("Contaminated site remediation by thermal desorption", ["SOL.REM"],
-     "In-situ and ex-situ thermal desorption for soils polluted with hydrocarbons and "
-     "pesticides.", ["soil remediation", "thermal desorption", "brownfield"]),
-    ("Phytoremediation of heavy-metal soils", ["SOL.REM"],
-     "Hyperaccumulator plants and soil amendments lower cadmium, lead and arsenic in farmland "
-     "and brownfields.", ["phytoremediation", "heavy metals", "soil"]),
-    ("Mangrove restoration and coastal protection", ["BIO.CST", "CAD"],
-     "Nursery, planting and monitoring services that restore mangrove belts against storm "
-     "surge.", ["mangrove", "coastal protection", "blue carbon"]),
-    ("Living shorelines against coastal erosion", ["BIO.CST", "CAD"],
-     "Oyster reefs, bamboo breakwaters and dune planting slow erosion and let sediment "
-     "rebuild the shore.", ["coastal erosion", "living shoreline", "breakwater"]),
-    ("Coral reef and seagrass restoration", ["BIO.CST", "BIO.PRO"],
-     "Coral gardening, reef structures and seagrass transplanting for marine parks and "
-     "tourist coasts.", ["coral reef", "seagrass", "marine restoration"]),
-    ("Floating solar on reservoirs", ["ENE.SOL"],
-     "Floating PV arrays on reservoirs and treatment ponds produce power and reduce "
-     "evaporation.", ["floating solar", "floating PV", "reservoir"]),
-    ("Rooftop solar with batteries for public buildings", ["ENE.SOL", "ENE.STO"],
-     "Design, supply and operation of rooftop PV with batteries on schools, clinics and "
-     "offices, with third-party financing.", ["rooftop solar", "battery", "public buildings"]),
-    ("Rice husk and palm residue biomass boilers", ["ENE.BIO"],
-     "Grate and fluidised-bed boilers burn rice husk, palm shells and wood chips for process "
-     "steam.", ["biomass boiler", "rice husk", "palm kernel shell"]),
-    ("High-efficiency chillers and building energy management", ["ENE.EFF"],
-     "Magnetic-bearing chillers and a building management system cut air-conditioning "
-     "energy by a third.", ["chiller", "BMS", "air conditioning"]),
-    ("LED street lighting with smart controls", ["ENE.EFF"],
-     "LED luminaires with dimming and remote monitoring replace sodium street lamps.",
-     ["LED", "street lighting", "smart lighting"]),
-    ("Cleaner production audits for factories", ["CPP", "ENE.EFF"],
-     "Water, energy and material audits that find low-cost savings in textile, food and "
-     "metal plants.", ["cleaner production", "resource efficiency", "audit"]),
-    ("Eco-labelled office furniture and paper", ["GSC.ECO"],
-     "Furniture of certified timber and recycled paper products that carry the China "
-     "Environmental Labelling mark.", ["eco-label", "green procurement", "recycled paper"]),
-    ("Product carbon footprints and eco-label certification", ["GSC.ECO", "MON"],
-     "Life-cycle assessment and certification support for suppliers that seek eco-labels "
-     "and green public procurement.", ["carbon footprint", "LCA", "eco-labelling"]),
-]
+SPECIALIST_SOLUTIONS = [tuple(row) for row in _DATA["solutions"]["specialist_solutions"]]
 
 # (title, sectors, capacity, unit, description); {city} is filled in.  Each need says in its
 # own words what it asks for: no sentence is shared by every need.
-NEED_TEMPLATES = [
-    ("Decentralised wastewater treatment for peri-urban villages near {city}", ["WAT.MUN"],
-     1500, "m3/day", "About 12 villages discharge untreated sewage into irrigation canals. We "
-     "seek compact, low-energy treatment units that local staff can operate."),
-    ("Upgrade of the {city} municipal sewage treatment plant", ["WAT.MUN", "WAT.REU"], 20000,
-     "m3/day", "The plant must meet stricter nitrogen and phosphorus limits and supply "
-     "reclaimed water to a nearby industrial estate. It has to stay in service during the "
-     "works."),
-    ("Reducing non-revenue water in {city}", ["WAT.DRK", "MON"], 60000, "m3/day",
-     "Non-revenue water is above 30%. We want district metering, smart meters and leak "
-     "detection for the distribution network, and training for our field crews."),
-    ("Treatment of textile dyeing effluent in {city}", ["WAT.IND"], 3000, "m3/day",
-     "Twelve dye houses share one outfall. Colour and COD exceed the national standard, and "
-     "the treatment plant must fit on a 1.5 ha plot."),
-    ("Sewage sludge drying and reuse for {city}", ["WAT.SLU"], 80, "t/day",
-     "Dewatered sludge is trucked to landfill. We seek drying and a beneficial reuse, such as "
-     "fuel for the cement plant or a soil improver."),
-    ("Flood control and stormwater storage for {city}", ["WAT.STM", "CAD"], 200, "ha",
-     "Monsoon rain floods the old town several times a year; we want nature-based and grey "
-     "stormwater measures that also green the streets."),
-    ("Waste-to-energy plant for {city}", ["WST.WTE"], 800, "t/day",
-     "The landfill is nearly full. We invite proposals for incineration with energy recovery "
-     "meeting international emission limits, under a build-operate-transfer contract."),
-    ("Leachate treatment at the {city} landfill", ["WST.LFL"], 300, "m3/day",
-     "Leachate overflows in the wet season and pollutes a river; we need robust treatment "
-     "that copes with a doubling of the flow after storms."),
-    ("Food market waste composting or digestion in {city}", ["WST.BIO"], 60, "t/day",
-     "Wet markets produce organic waste that could become compost or biogas. The site is "
-     "close to homes, so odour control matters."),
-    ("Plastic waste recycling facility for {city}", ["WST.REC"], 100, "t/day",
-     "Collected plastics are mostly exported or dumped; we want a local recycling line that "
-     "sells its pellets to manufacturers in the region."),
-    ("Healthcare waste treatment for hospitals in {city}", ["WST.HAZ"], 5, "t/day",
-     "Provincial hospitals need non-incineration treatment for infectious waste, with "
-     "tracking from the ward to the treatment unit."),
-    ("Air quality monitoring network for {city}", ["AIR.MON", "MON"], 40, "stations",
-     "We need city-wide PM2.5 and NO2 monitoring with public data and alerts for schools on "
-     "bad days."),
-    ("Dust and SO2 control for industrial boilers in {city}", ["AIR.IND"], 150000, "Nm3/h",
-     "Coal and biomass boilers in the industrial zone exceed emission limits; the tenants "
-     "want a shared retrofit programme."),
-    ("Rooftop solar for public buildings in {city}", ["ENE.SOL"], 5000, "kW",
-     "Schools, clinics and offices with large roofs; we seek design, supply and financing."),
-    ("Energy efficiency retrofit of municipal buildings in {city}", ["ENE.EFF"], 2000, "kW",
-     "Air conditioning and lighting dominate the electricity bill of our buildings. We "
-     "prefer an energy performance contract paid from the savings."),
-    ("Electric buses for {city} public transport", ["ENE.TRN", "AIR.VEH"], 60, "units",
-     "We plan to replace diesel buses with electric ones, with depot charging and a "
-     "maintenance partner for the first years."),
-    ("Biogas from livestock manure near {city}", ["ENE.BIO", "WST.BIO"], 50, "t/day",
-     "Pig farms pollute streams; manure digestion could supply heat and power. The farms "
-     "would share one plant and use the digestate on their fields."),
-    ("Mangrove restoration along the {city} coast", ["BIO.CST", "CAD"], 300, "ha",
-     "Coastal erosion threatens villages; we want restoration with community participation."),
-    ("Remediation of a former industrial site in {city}", ["SOL.REM"], 12, "ha",
-     "Soil is contaminated with heavy metals and hydrocarbons; the site will become a park."),
-    ("Eco-labelled products for green public procurement in {city}", ["GSC.ECO"], 5000,
-     "units", "We seek suppliers of certified low-emission furniture, paper and lighting."),
-]
+NEED_TEMPLATES = [tuple(row) for row in _DATA["needs"]["need_templates"]]
 # The main demo buyer's needs are chosen, not drawn: a water utility's own problems plus the
 # biogas need that the matching issue was measured on (see DemoWorld.showcase for the rest).
-DEMO_BUYER_NEEDS = ["Biogas from livestock manure near {city}",
-                    "Reducing non-revenue water in {city}",
-                    "Sewage sludge drying and reuse for {city}"]
+DEMO_BUYER_NEEDS = _DATA["needs"]["demo_buyer_needs"]
 # Some needs written in the buyers' own languages: the matcher works across languages.
-LOCAL_LANGUAGE_NEEDS = [
-    ("VN", "Xử lý nước thải sinh hoạt cho khu dân cư ven đô", ["WAT.MUN"], 5000, "m3/day",
-     "Khoảng 3.000 hộ dân ven đô xả nước thải sinh hoạt chưa qua xử lý ra kênh. Chúng tôi "
-     "cần các trạm xử lý nước thải phân tán cho làng xã, tiết kiệm năng lượng, dễ vận hành."),
-    ("TH", "ระบบตรวจวัดคุณภาพอากาศ PM2.5 สำหรับเมือง", ["AIR.MON"], 30, "stations",
-     "เทศบาลต้องการเครือข่ายเซนเซอร์ตรวจวัดฝุ่น PM2.5 พร้อมแดชบอร์ดข้อมูลสาธารณะ"),
-    ("ID", "Pengolahan sampah organik pasar menjadi kompos dan biogas", ["WST.BIO"], 40,
-     "t/day", "Pasar tradisional menghasilkan sampah organik yang dapat diolah menjadi biogas."),
-    ("MY", "Sistem pengurusan air larian dan banjir kilat bandar", ["WAT.STM"], 150, "ha",
-     "Banjir kilat berlaku setiap musim tengkujuh; kami mencari penyelesaian berasaskan alam."),
-    ("SG", "工业园区挥发性有机物（VOCs）治理", ["AIR.IND"], 80000, "Nm3/h",
-     "园区内涂装与化工企业的VOCs排放需要高效治理，并希望回收热能。"),
-]
+LOCAL_LANGUAGE_NEEDS = [tuple(row) for row in _DATA["needs"]["local_language_needs"]]
 # The offer that answers each kind of need, as a person would pick it: the demo makes sure it
 # serves the need's country, so every need has at least one genuinely relevant offer (the
 # sectors alone would pair a VOC need with a DeNOx plant, or e-buses with LNG trucks).
-NEED_ANSWERS = {
-    "Decentralised wastewater treatment for peri-urban villages near {city}":
-        "Decentralised A2O wastewater stations for villages",
-    "Upgrade of the {city} municipal sewage treatment plant":
-        "Sequencing batch reactor (SBR) plants",
-    "Reducing non-revenue water in {city}": "Smart water meters and leak detection",
-    "Treatment of textile dyeing effluent in {city}": "Textile dyeing wastewater treatment",
-    "Sewage sludge drying and reuse for {city}": "Sludge thermal drying and carbonisation",
-    "Flood control and stormwater storage for {city}": "Sponge-city stormwater systems",
-    "Waste-to-energy plant for {city}":
-        "Municipal solid waste incineration with energy recovery",
-    "Leachate treatment at the {city} landfill": "Landfill leachate treatment with DTRO",
-    "Food market waste composting or digestion in {city}":
-        "In-vessel composting of market and garden waste",
-    "Plastic waste recycling facility for {city}": "PET bottle-to-bottle recycling lines",
-    "Healthcare waste treatment for hospitals in {city}":
-        "Medical waste microwave disinfection",
-    "Air quality monitoring network for {city}": "Air quality monitoring micro-stations",
-    "Dust and SO2 control for industrial boilers in {city}":
-        "Bag filters and electrostatic precipitators",
-    "Rooftop solar for public buildings in {city}":
-        "Rooftop solar with batteries for public buildings",
-    "Energy efficiency retrofit of municipal buildings in {city}":
-        "High-efficiency chillers and building energy management",
-    "Electric buses for {city} public transport": "Battery-electric buses with depot charging",
-    "Biogas from livestock manure near {city}": "Livestock manure biogas plants",
-    "Mangrove restoration along the {city} coast": "Mangrove restoration and coastal protection",
-    "Remediation of a former industrial site in {city}":
-        "Contaminated site remediation by thermal desorption",
-    "Eco-labelled products for green public procurement in {city}":
-        "Eco-labelled office furniture and paper",
-    "Xử lý nước thải sinh hoạt cho khu dân cư ven đô":
-        "Decentralised A2O wastewater stations for villages",
-    "ระบบตรวจวัดคุณภาพอากาศ PM2.5 สำหรับเมือง": "Air quality monitoring micro-stations",
-    "Pengolahan sampah organik pasar menjadi kompos dan biogas":
-        "In-vessel composting of market and garden waste",
-    "Sistem pengurusan air larian dan banjir kilat bandar": "Sponge-city stormwater systems",
-    "工业园区挥发性有机物（VOCs）治理": "VOC control by regenerative thermal oxidation",
-}
+NEED_ANSWERS = _DATA["needs"]["need_answers"]
 NEEDS_PER_BUYER = 3
-CURRENCY = {"VN": "VND", "TH": "THB", "ID": "IDR", "MY": "MYR", "PH": "PHP", "KH": "USD",
-            "LA": "USD", "MM": "USD", "BN": "BND", "SG": "SGD"}
-
-
-@dataclass
-class CatalogueRow:
-    group: str
-    technology: str
-    description: str
-    key_terms: list[str]
-    source: str
-
-
-def _catalogue() -> list[CatalogueRow]:
-    text = resources.files("marketplace").joinpath("data/demo/technology-catalogue.csv")
-    rows = []
-    for raw in csv.DictReader(io.StringIO(text.read_text(encoding="utf-8"))):
-        technology = raw["technology"].strip()
-        # Rows without a name, and nuclear power, are not offers for this marketplace.
-        if not technology or raw["technology_group"].startswith("Nuclear"):
-            continue
-        rows.append(CatalogueRow(raw["technology_group"], technology,
-                                 _description(raw["description"]),
-                                 _key_terms(technology, raw["key_terms"]),
-                                 raw["source"].strip()))
-    return rows
-
-
-# The catalogue writes its key terms as a quoted list, sometimes with prose in it:
-# '“methane capture”, “remote leak monitoring”; NOT CCS, “carbon capture”' or
-# '..., and “power-to-syngas”'.  A keyword is the quoted term alone.
-_QUOTES = str.maketrans("", "", "“”\"'‘’\u00a0")
-_EXCLUSION = re.compile(r";\s*NOT\b.*", re.S)
-# Terms the entry's own description rules out, and misspellings, by technology.
-_EXCLUDED_TERMS = {"low GHG chemicals": {"carbon capture and storage",
-                                         "carbon capture and sequestration"}}
-_TERM_FIXES = {"low GHG envelop": "low GHG envelope",
-               "low green house gas envelop": "low green house gas envelope",
-               "low green house fertiliser": "low green house gas fertiliser",
-               "fertiliser with amonia reduction": "fertiliser with ammonia reduction",
-               "straw solage": "straw silage"}
-
-
-def _key_terms(technology: str, raw: str) -> list[str]:
-    terms = []
-    for part in _EXCLUSION.sub("", raw).split(","):
-        term = " ".join(part.translate(_QUOTES).split()).removeprefix("and ")
-        term = _TERM_FIXES.get(term, term)
-        if term and term not in _EXCLUDED_TERMS.get(technology, ()) and term not in terms:
-            terms.append(term)
-    return terms
-
-
-# 'Also “solar photovoltaic”; technology of ...': the other names come first in the
-# catalogue, which makes a poor first line for a listing; they move to the end.
-_ALSO_KNOWN = re.compile(r"^(?:Here also|Also),?\s*([^;.]+)[;.]\s*(.+)$", re.S)
-
-
-def _description(raw: str) -> str:
-    text = raw.strip()
-    also = _ALSO_KNOWN.match(text)
-    if not also:
-        return text
-    names, rest = also.group(1).strip(), also.group(2).strip()
-    rest = rest[0].upper() + rest[1:]
-    return f"{rest}{'' if rest.endswith('.') else '.'} Also called {names}."
-
-
-def _sectors_for(row: CatalogueRow) -> list[str]:
-    name = row.technology.lower()
-    for word, codes in TECHNOLOGY_SECTORS.items():
-        if word in name:
-            return codes
-    return GROUP_SECTORS.get(row.group, ["CPP"])
+CURRENCY = _DATA["sectors"]["currency"]
 
 
 class DemoWorld:
@@ -697,8 +242,8 @@ class DemoWorld:
     # read as spam.  The descriptions keep their Markdown, as a supplier's would.
 
     def catalogue_solutions(self, progress) -> None:
-        for row in _catalogue():
-            sectors = _sectors_for(row)
+        for row in catalogue.rows():
+            sectors = catalogue.sectors_for(row)
             title = row.technology[0].upper() + row.technology[1:]
             org = self._supplier_for(sectors)
             description = (
@@ -804,27 +349,9 @@ class DemoWorld:
 
 # The demo supplier's listings that are not public yet: (status, title, summary, sectors,
 # keywords).  Two technologies, not one in two states, so that no two titles repeat.
-SHOWCASE_UNPUBLISHED = [
-    ("draft", "Sludge dewatering skid (draft example)",
-     "Screw-press dewatering for small treatment plants.", ["WAT.SLU"],
-     ["sludge", "dewatering"]),
-    ("pending", "Ozone disinfection units (pending example)",
-     "Ozone generators for drinking water and effluent disinfection.", ["WAT.DRK"],
-     ["ozone", "disinfection"]),
-]
-DEMO_EVENTS = [  # (title, kind, base, days from now, length in days, venue)
-    ("China-ASEAN Environmental Technology Forum", "forum", "yixing", 21, 2,
-     "Yixing Environmental Science and Technology Industrial Park"),
-    ("Wastewater treatment operators' training", "training", "wuzhou", 35, 3,
-     "Wuzhou demonstration base"),
-    ("Green technology exhibition", "exhibition", "shenzhen", 60, 4, "Shenzhen convention centre"),
-]
-DEMO_SUBSCRIBERS = [  # (name part, language, countries, sectors)
-    ("reader-vn", "en", ["VN"], ["WAT"]), ("reader-th", "en", ["TH"], []),
-    ("reader-id", "en", ["ID"], ["AIR"]), ("reader-my", "en", ["MY"], []),
-    ("reader-ph", "en", ["PH"], ["WST"]), ("reader-zh-1", "zh", [], []),
-    ("reader-zh-2", "zh", ["VN", "LA"], ["WAT"]), ("reader-kh", "en", ["KH"], []),
-]
+SHOWCASE_UNPUBLISHED = [tuple(row) for row in _DATA["solutions"]["showcase_unpublished"]]
+DEMO_EVENTS = [tuple(row) for row in _DATA["calendar"]["demo_events"]]
+DEMO_SUBSCRIBERS = [tuple(row) for row in _DATA["calendar"]["demo_subscribers"]]
 
 
 def seed() -> list[tuple[str, str]]:
@@ -834,7 +361,7 @@ def seed() -> list[tuple[str, str]]:
     world.password_hash = PasswordHasher().hash(DEMO_PASSWORD)
     world.organisations()
     logins = world.people()
-    total = len(_catalogue()) + len(SPECIALIST_SOLUTIONS) + NEEDS_PER_BUYER * len(BUYERS) \
+    total = len(catalogue.rows()) + len(SPECIALIST_SOLUTIONS) + NEEDS_PER_BUYER * len(BUYERS) \
         + len(LOCAL_LANGUAGE_NEEDS)
     with tqdm(total=total, desc="Demo listings", unit="listing") as progress:
         world.catalogue_solutions(progress)
