@@ -59,6 +59,7 @@ test-postgres: install
 
 lint: install
 	$(BIN)/ruff check marketplace search workers tests bench
+	$(BIN)/lint-imports
 
 ## Re-extract the interface strings and compile the catalogues (after editing .po files).
 translations: install

@@ -295,8 +295,9 @@ def prefill_embeddings(passages: list[str], queries: list[str], cache_dir: Path
     from marketplace.models import EmbeddingCache
 
     model = indexing.embedder()
-    wanted = {indexing._cache_key(model.name, "passage", t): ("passage", t) for t in passages}
-    wanted |= {indexing._cache_key(model.name, "query", t): ("query", t) for t in queries}
+    key = indexing.embedding_cache_key
+    wanted = {key(model.name, "passage", t): ("passage", t) for t in passages}
+    wanted |= {key(model.name, "query", t): ("query", t) for t in queries}
     cache_file = cache_dir / "vectors.npz"
     stored: dict[str, np.ndarray] = {}
     if cache_file.exists():
@@ -433,13 +434,6 @@ def instrumented(timer: StepTimer) -> Iterator[None]:
     from marketplace.extensions import db
     from marketplace.mailing import suppressions, transport
 
-    inliner = transport._inliner
-
-    class TimedInliner:
-        def inline(self, html: str) -> str:
-            with timer.step("css"):
-                return inliner.inline(html)
-
     with sql_timed(timer), \
             mock.patch.object(content, "collect_items_for",
                               timer.wrap("collect", content.collect_items_for)), \
@@ -447,7 +441,7 @@ def instrumented(timer: StepTimer) -> Iterator[None]:
                               timer.wrap("entries", content.digest_entries)), \
             mock.patch.object(transport, "render_template",
                               timer.wrap("jinja", transport.render_template)), \
-            mock.patch.object(transport, "_inliner", TimedInliner()), \
+            mock.patch.object(transport, "inline_css", timer.wrap("css", transport.inline_css)), \
             mock.patch.object(content, "external_url",
                               timer.wrap("urls", content.external_url)), \
             mock.patch.object(suppressions, "external_url",

@@ -12,6 +12,8 @@ from search.backends.base import SearchBackend, SearchUnavailable
 
 
 def make_backend(config: dict, prefix: str = "est") -> SearchBackend:
+    # Imported only when chosen: the Elasticsearch client is a heavy import that an embedded
+    # app never needs.
     if config["SEARCH_BACKEND"] == "elasticsearch":
         from search.backends.elasticsearch import ElasticsearchBackend
 

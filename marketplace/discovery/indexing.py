@@ -82,14 +82,14 @@ def to_document(listing: Listing) -> ListingDocument:
 # -- embeddings ------------------------------------------------------------------------------
 
 
-def _cache_key(model: str, role: str, text: str) -> str:
+def embedding_cache_key(model: str, role: str, text: str) -> str:
     return hashlib.sha256(f"{model}\x00{role}\x00{text}".encode()).hexdigest()
 
 
 def embed_texts(texts: list[str], role: str = "passage") -> np.ndarray:
     """Embeddings for ``texts``, from the cache where possible; new ones are cached."""
     model = embedder()
-    keys = [_cache_key(model.name, role, text) for text in texts]
+    keys = [embedding_cache_key(model.name, role, text) for text in texts]
     cached = {row.key: row.vector for row in db.session.scalars(
         select(EmbeddingCache).where(EmbeddingCache.key.in_(set(keys))))}
     missing = [i for i, key in enumerate(keys) if key not in cached]

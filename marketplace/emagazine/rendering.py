@@ -74,10 +74,3 @@ def test_send(issue: Issue, addresses: list[str], language: str) -> int:
 
 def edition_or_none(issue: Issue, language: str) -> IssueEdition | None:
     return next((e for e in issue.editions if e.language == language), None)
-
-
-def preview_html(issue: Issue, language: str) -> str:
-    """The HTML part exactly as a reader in ``language`` gets it (with a sample link)."""
-    message = render_issue(issue, language, "reader@example.org",
-                           unsubscribe_link=UNSUBSCRIBE_PLACEHOLDER)
-    return message.get_body(preferencelist=("html",)).get_content()

@@ -31,6 +31,12 @@ from marketplace.coordination import wait_for_send_slot
 _inliner = css_inline.CSSInliner(keep_style_tags=False)
 
 
+def inline_css(html: str) -> str:
+    """The HTML part with its stylesheet moved into style attributes (mail clients drop
+    <style>)."""
+    return _inliner.inline(html)
+
+
 class _UrlListHeader(UnstructuredHeader):
     """List-Unsubscribe: ``<https://...>`` exactly as written.  Folded the default way, a
     line over 78 characters (every unsubscribe link is longer) becomes RFC 2047 encoded
@@ -105,7 +111,7 @@ def render_parts(name: str, language: str, **context) -> tuple[str, str, str]:
     with force_locale(language):
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
         text = render_template(f"email/{name}/body.txt", **context)
-        html = _inliner.inline(render_template(f"email/{name}/body.html", **context))
+        html = inline_css(render_template(f"email/{name}/body.html", **context))
     return subject, text, html
 
 

@@ -225,7 +225,8 @@ def test_an_organisation_name_plants_no_link_in_the_e_magazine(app, name):
     with app.test_request_context():
         sections.fill_section(section)
         db.session.commit()
-        html = rendering.preview_html(issue, "en")
+        message = rendering.render_issue(issue, "en", "reader@example.org")
+        html = message.get_body(preferencelist=("html",)).get_content()
 
     assert not [href for href in _link_targets(html) if "phish.example" in href]
     assert any("http://localhost/solutions/" in href for href in _link_targets(html))
