@@ -119,7 +119,7 @@ SECTION_KINDS = {
     "news": _l("News"),
 }
 
-# Labels for the codes in marketplace.models.search.DISMISS_REASONS (the column's vocabulary);
+# Labels for the codes in marketplace.models.discovery.DISMISS_REASONS (the column's vocabulary);
 # forms.DismissForm fails at import if a code has no label here.
 DISMISS_REASON_LABELS = {
     "not_relevant": _l("Not relevant"),

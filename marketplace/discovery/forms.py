@@ -14,7 +14,7 @@ from wtforms.validators import (
 )
 
 from marketplace import constants
-from marketplace.models.search import DISMISS_REASONS
+from marketplace.models.discovery import DISMISS_REASONS
 
 
 class DismissForm(FlaskForm):

@@ -1,6 +1,7 @@
 """The domain model: one module per domain, all on one declarative base."""
 
 from marketplace.models.audit import AuditAction, AuditEntry
+from marketplace.models.discovery import EmbeddingCache, Match, SavedSearch
 from marketplace.models.emagazine import (
     Event,
     Issue,
@@ -21,7 +22,6 @@ from marketplace.models.listings import (
 from marketplace.models.mail import DigestDelivery, DigestItem, MailSuppression
 from marketplace.models.organizations import Organization
 from marketplace.models.outbox import OutboxEvent
-from marketplace.models.search import EmbeddingCache, Match, SavedSearch
 from marketplace.models.users import User
 
 __all__ = [

@@ -6,7 +6,9 @@ Create Date: 2026-12-02 06:00:00
 
 """
 import warnings
+from contextlib import contextmanager
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -54,9 +56,10 @@ def downgrade():
 
 def _upgrade():
     for table, columns in CHECKS.items():
-        with op.batch_alter_table(table) as batch:  # SQLite rebuilds the table
+        with _keeping_expression_index(table), op.batch_alter_table(table) as batch:
             for column, values in columns.items():
-                batch.create_check_constraint(op.f(f'ck_{table}_{column}'), _condition(column, values))
+                batch.create_check_constraint(op.f(f'ck_{table}_{column}'),
+                                              _condition(column, values))
     op.drop_index('ix_outbox_events_sent_at', table_name='outbox_events')
     with op.batch_alter_table('outbox_events') as batch:
         batch.alter_column('sent_at', new_column_name='handled_at')
@@ -69,6 +72,19 @@ def _downgrade():
         batch.alter_column('handled_at', new_column_name='sent_at')
     op.create_index('ix_outbox_events_sent_at', 'outbox_events', ['sent_at'])
     for table, columns in CHECKS.items():
-        with op.batch_alter_table(table) as batch:
+        with _keeping_expression_index(table), op.batch_alter_table(table) as batch:
             for column in columns:
                 batch.drop_constraint(op.f(f'ck_{table}_{column}'), type_='check')
+
+
+@contextmanager
+def _keeping_expression_index(table):
+    """SQLite's batch mode rebuilds the table from what it can reflect, and an index on
+    lower(email) is not reflected: subscribers' is dropped first and made again after."""
+    if table != 'subscribers':
+        yield
+        return
+    op.drop_index('uq_subscribers_email_lower', table_name='subscribers')
+    yield
+    op.create_index('uq_subscribers_email_lower', 'subscribers', [sa.text('lower(email)')],
+                    unique=True)

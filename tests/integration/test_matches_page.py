@@ -9,7 +9,7 @@ from sqlalchemy import select
 from marketplace.discovery import matching
 from marketplace.extensions import db
 from marketplace.models import Match
-from marketplace.models.search import DISMISS_REASONS
+from marketplace.models.discovery import DISMISS_REASONS
 from marketplace.outbox import relay
 from tests.factories import MatchFactory, NeedFactory, SolutionFactory, UserFactory
 

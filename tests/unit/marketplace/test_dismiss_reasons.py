@@ -1,7 +1,7 @@
 """The dismiss reasons users choose from are exactly the ones the ledger stores."""
 
 from marketplace import constants
-from marketplace.models.search import DISMISS_REASONS, Match
+from marketplace.models.discovery import DISMISS_REASONS, Match
 
 
 def test_every_stored_reason_has_a_label_and_no_label_is_stray():
