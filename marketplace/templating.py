@@ -3,6 +3,7 @@ search snippets, user-supplied URLs through ``safe_url``, labels for codes, the 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import urlsplit, urlunsplit
@@ -119,8 +120,14 @@ def excerpt(listing, limit: int = 220) -> str:
     """What a card, a search result or an e-mail shows of a listing: a solution's summary, a
     need's description, as plain text.  Raw HTML in the Markdown is dropped, not shown."""
     source = listing.summary if listing.kind == "solution" else listing.description
-    text = html.unescape(nh3.clean(source or "", tags=set()))
-    return shorten(plain_text(text), limit)
+    return _excerpt_of(source or "", limit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _excerpt_of(source: str, limit: int) -> str:
+    """``excerpt`` depends on the text alone: cached, since a digest run shows the same few
+    hundred listings in thousands of e-mails (twice each: text and HTML)."""
+    return shorten(plain_text(html.unescape(nh3.clean(source, tags=set()))), limit)
 
 
 WEB_SCHEMES = ("http", "https")

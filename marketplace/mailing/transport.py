@@ -50,6 +50,19 @@ class _UrlListHeader(UnstructuredHeader):
         return super().fold(policy=policy)
 
 
+class _FoldedOnce:
+    """Keeps a header's last folding: the headers a bulk send's messages share (see
+    ``_HeaderClasses``) are folded once, not once per message.  Folding depends on the
+    header and on these policy settings only."""
+
+    def fold(self, *, policy) -> str:
+        key = (policy.linesep, policy.max_line_length, policy.utf8)
+        cached = self.__dict__.get("_folded")
+        if cached is None or cached[0] != key:
+            cached = self._folded = (key, super().fold(policy=policy))
+        return cached[1]
+
+
 class _HeaderClasses(HeaderRegistry):
     """The standard header registry, with List-Unsubscribe left unencoded, made cheaper for
     bulk sends: it builds each header's class once (the standard one creates a new class for
@@ -66,7 +79,8 @@ class _HeaderClasses(HeaderRegistry):
     def __getitem__(self, name: str) -> type:
         cls = self._classes.get(name.lower())
         if cls is None:
-            cls = self._classes[name.lower()] = super().__getitem__(name)
+            base = super().__getitem__(name)
+            cls = self._classes[name.lower()] = type(base.__name__, (_FoldedOnce, base), {})
         return cls
 
     def __call__(self, name: str, value):
@@ -127,6 +141,12 @@ def build_message(subject: str, text: str, html: str, to: str,
         message[header] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # Chosen here, because the generator would compile a regular expression for every
+    # boundary it picks (each is new, so never cached) to check it against the parts.  A
+    # boundary absent from both texts is absent from their encodings.
+    boundary = f"==============={uuid.uuid4().hex}=="
+    if f"--{boundary}" not in text and f"--{boundary}" not in html:
+        message.set_boundary(boundary)
     return message
 
 
