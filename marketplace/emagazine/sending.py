@@ -156,10 +156,13 @@ def _recover(issue: Issue) -> None:
     """Claims whose worker died are taken over; recipients a killed batch never reached are
     planned again - but only once nothing has moved for the claim timeout, so batches that
     are merely queued are not planned twice."""
-    bulk_send.BulkSend(IssueMailing(issue)).requeue_stale(IssueDelivery.issue_id == issue.id)
+    # Read before taking over: a take-over re-claims its row, and a worker quick to run it
+    # would make the issue look busy, so the readers never reached were never planned.
     last_activity = db.session.scalar(select(func.max(IssueDelivery.claimed_at))
                                       .where(IssueDelivery.issue_id == issue.id))
     quiet_since = last_activity or issue.started_at
-    if quiet_since is None or quiet_since < ledger.stale_before():
+    quiet = quiet_since is None or quiet_since < ledger.stale_before()
+    bulk_send.BulkSend(IssueMailing(issue)).requeue_stale(IssueDelivery.issue_id == issue.id)
+    if quiet:
         plan(issue.id)
     finish_if_done(issue)

@@ -5,11 +5,11 @@ worker, Redis and SMTP server is in test_workers.py."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketplace.emagazine import audience, rendering, sections, sending, workflow
 from marketplace.extensions import db
-from marketplace.mailing import suppressions
+from marketplace.mailing import bulk_send, suppressions
 from marketplace.models import (
     Event,
     Issue,
@@ -179,6 +179,30 @@ def test_a_schedule_fires_on_time_but_a_stale_one_waits_for_staff(app, issue, ou
     db.session.commit()
     sending.tick()
     assert len(outbox.messages()) == 1
+
+
+def test_recovery_plans_the_unreached_even_when_a_take_over_runs_at_once(
+        app, issue, outbox, monkeypatch):
+    """A killed batch left a stale claim and readers it never reached.  A worker may run the
+    take-over the moment tick() queues it, re-claiming the row: the readers never reached
+    must still be planned (a race the real-worker test once lost)."""
+    stale, unreached = _subscriber("stale@example.org"), _subscriber("unreached@example.org")
+    issue.status, issue.started_at, issue.recipient_count = "sending", utcnow(), 2
+    db.session.add(IssueDelivery(issue_id=issue.id, subscriber_id=stale.id, email=stale.email,
+                                 language="en", status="claimed", attempts=1,
+                                 claimed_at=utcnow() - timedelta(hours=1)))
+    issue.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+
+    def take_over_at_once(self, condition):  # what a quick worker does with the retry job
+        db.session.execute(update(IssueDelivery).where(condition)
+                           .values(claimed_at=utcnow()))
+        db.session.commit()
+
+    monkeypatch.setattr(bulk_send.BulkSend, "requeue_stale", take_over_at_once)
+    sending.tick()
+
+    assert "unreached@example.org" in [m["To"] for m in outbox.messages()]
 
 
 def test_sending_needs_both_editions(app, issue):
