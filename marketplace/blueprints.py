@@ -2,19 +2,19 @@
 
 from flask import Flask
 
+from marketplace.accounts import access  # noqa: F401  (registers the user loader)
 from marketplace.accounts import views as accounts
 from marketplace.calendar import views as calendar
 from marketplace.discovery import match_views, search_views
 from marketplace.emagazine import reader_views, staff_views
+from marketplace.introductions import views as introductions
 from marketplace.listings import owner_views, public_views
 from marketplace.notifications import views as notifications
 from marketplace.staff import views as staff
 
 
 def register_blueprints(app: Flask) -> None:
-    from marketplace.accounts import access  # noqa: F401  (registers the user loader)
-
     for blueprint in (public_views.bp, search_views.bp, accounts.bp, owner_views.bp, staff.bp,
                       match_views.bp, notifications.bp, staff_views.bp, reader_views.bp,
-                      calendar.bp):
+                      calendar.bp, introductions.bp):
         app.register_blueprint(blueprint)

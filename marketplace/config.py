@@ -121,6 +121,8 @@ def _web_security_settings(environ: Mapping[str, str], redis_url: str, embedded:
         # ...and reset or confirmation mails per address (or user) and per client address.
         "MAIL_LINK_RATE_LIMIT": "3 per 15 minutes",
         "MAIL_LINK_IP_RATE_LIMIT": "20 per hour",
+        # Expressions of interest an organisation may send (introductions).
+        "INTRODUCTION_RATE_LIMIT": "20 per day",
         "PUBLIC_BASE_URL": public_base_url,
         # Flask answers 400 to any other Host header (None: any host, for `make run`).
         "TRUSTED_HOSTS": _trusted_hosts(environ.get("TRUSTED_HOSTS", ""), public_base_url,

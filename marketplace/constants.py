@@ -129,4 +129,37 @@ DISMISS_REASON_LABELS = {
     "other": _l("Other"),
 }
 
+# Keys are marketplace.models.states.IntroductionStage and marketplace.models.introductions
+# DECLINE_REASONS and WISHES (tests/unit/marketplace/test_introduction_labels.py).
+INTRODUCTION_STAGES = {
+    "new": _l("Requested"),
+    "contacted": _l("Contacted"),
+    "meeting": _l("Meeting"),
+    "nda": _l("NDA"),
+    "pilot": _l("Pilot"),
+    "contract": _l("Contract"),
+    "declined": _l("Declined"),
+    "expired": _l("Expired"),
+}
+
+DECLINE_REASON_LABELS = {
+    "not_relevant": _l("Not relevant to our need or offer"),
+    "too_early": _l("Too early stage (TRL)"),
+    "scale": _l("Scale or capacity mismatch"),
+    "budget": _l("Budget or price"),
+    "certification": _l("Certification, regulation or local standard"),
+    "benefit_unclear": _l("Benefit over what we use is unclear"),
+    "not_enough_information": _l("Not enough information"),
+    "timing": _l("Timing or funding"),
+    "already_working": _l("Already working with someone"),
+    "other": _l("Other"),
+}
+
+WISH_LABELS = {
+    "call": _l("A call"),
+    "visit": _l("A visit"),
+    "quote": _l("A quote"),
+    "pilot": _l("A pilot"),
+}
+
 LISTING_LIFETIME_DAYS = 365

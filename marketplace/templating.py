@@ -201,6 +201,9 @@ def init_app(app: Flask) -> None:
         "issue_status_name": constants.ISSUE_STATUSES,
         "section_kind_name": constants.SECTION_KINDS,
         "dismiss_reason_name": constants.DISMISS_REASON_LABELS,
+        "stage_name": constants.INTRODUCTION_STAGES,
+        "decline_reason_name": constants.DECLINE_REASON_LABELS,
+        "wish_name": constants.WISH_LABELS,
     }
     for name, mapping in labels.items():
         app.jinja_env.filters[name] = _labeller(mapping)

@@ -10,6 +10,7 @@ from marketplace.models.emagazine import (
     IssueSection,
     Subscriber,
 )
+from marketplace.models.introductions import Introduction, IntroductionMessage, IntroductionStep
 from marketplace.models.listings import (
     ModerationDecision,
     Need,
@@ -37,6 +38,9 @@ __all__ = [
     "DigestItem",
     "MailSuppression",
     "EmbeddingCache",
+    "Introduction",
+    "IntroductionMessage",
+    "IntroductionStep",
     "Match",
     "OutboxEvent",
     "SavedSearch",

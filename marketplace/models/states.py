@@ -60,6 +60,26 @@ class IssueStatus(StrEnum):
     SENT = "sent"
 
 
+class IntroductionStage(StrEnum):
+    """An introduction: requested (``new``), then, once the other side accepts, a pipeline
+    through to a contract; or declined, or expired unanswered."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    MEETING = "meeting"
+    NDA = "nda"
+    PILOT = "pilot"
+    CONTRACT = "contract"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+# The pipeline's forward order, and the stages an introduction never leaves.
+PIPELINE = (IntroductionStage.CONTACTED, IntroductionStage.MEETING, IntroductionStage.NDA,
+            IntroductionStage.PILOT, IntroductionStage.CONTRACT)
+CLOSED = (IntroductionStage.CONTRACT, IntroductionStage.DECLINED, IntroductionStage.EXPIRED)
+
+
 def allowed_values(column: str, states: type[StrEnum]) -> CheckConstraint:
     """The CHECK constraint that keeps ``column`` to ``states`` (named ck_<table>_<column>)."""
     values = ", ".join(f"'{state.value}'" for state in states)

@@ -43,6 +43,9 @@ LISTING_CHANGED = "listing.changed"
 # {"mail": <template name>, "user": <id>}.  The job builds the links itself, so no token
 # is ever stored.
 ACCOUNT_MAIL = "account.mail"
+# Mail about an introduction: payload {"mail": <template name>, "introduction": <id>,
+# "to": <organisation id>, "message": <message id> | None}.
+INTRODUCTION_MAIL = "introduction.mail"
 
 CHANGES_KEY = "outbox_listing_changes"
 NEW_EVENTS_KEY = "outbox_new_event_ids"

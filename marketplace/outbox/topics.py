@@ -22,7 +22,14 @@ def _account_mail(event: OutboxEvent) -> None:
     jobs.enqueue("accounts.send_mail", event.payload["mail"], int(event.payload["user"]))
 
 
-HANDLERS = {relay.LISTING_CHANGED: _listing_changed, relay.ACCOUNT_MAIL: _account_mail}
+def _introduction_mail(event: OutboxEvent) -> None:
+    payload = event.payload
+    jobs.enqueue("introductions.notice", payload["mail"], int(payload["introduction"]),
+                 int(payload["to"]), payload.get("message"))
+
+
+HANDLERS = {relay.LISTING_CHANGED: _listing_changed, relay.ACCOUNT_MAIL: _account_mail,
+            relay.INTRODUCTION_MAIL: _introduction_mail}
 
 
 def handle(event: OutboxEvent) -> None:

@@ -1,0 +1,6 @@
+"""Introductions: from a match to a conversation, with both sides opting in.
+
+``interest`` (an expression of interest, and who may send one), ``pipeline`` (accept,
+decline, and the stages through to a contract), ``conversation`` (messages between the two
+sides), ``notices`` (the e-mails each step sends), and the pages (``views``).
+"""
