@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import Event, Issue, IssueEdition, IssueSection, Match
+from marketplace.models import Event, Introduction, Issue, IssueEdition, IssueSection, Match
 from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 LOGIN = "login"  # anonymous users are sent to the sign-in page
@@ -29,9 +29,15 @@ def world():
     match = Match(need=published_need, solution=published_solution, score=1.0,
                   evidence=1.0, delivered=True, reasons=[])
     db.session.add(match)
+    introduction = Introduction(need=published_need, solution=published_solution, match=match,
+                                sender_org_id=buyer.organization_id,
+                                recipient_org_id=supplier.organization_id, sender=buyer,
+                                message="Hello", open_pair="access")
+    db.session.add(introduction)
     db.session.commit()
     return {
         "match": match,
+        "introduction": introduction,
         "users": {"anonymous": None, "supplier": supplier, "other_supplier": other_supplier,
                   "buyer": buyer, "other_buyer": other_buyer, "staff": staff,
                   "admin": admin},
@@ -205,6 +211,25 @@ MATRIX = [
     ("POST", "/staff/events/{event}/edit", dict(anonymous=LOGIN, supplier=403, buyer=403)),
     ("POST", "/staff/events/{event}/delete",
      dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
+    # Introductions: the two sides only; to anyone else one does not exist (404).
+    ("GET", "/introductions",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, other_supplier=200, staff=403)),
+    ("GET", "/introductions/new/solutions/{published_solution}",
+     dict(anonymous=LOGIN, buyer=200, other_buyer=200, supplier=200, staff=403)),
+    ("POST", "/introductions/new/solutions/{published_solution}",
+     dict(anonymous=LOGIN, buyer=400, supplier=400, staff=403)),  # empty form
+    ("GET", "/introductions/new/needs/{draft_need}", dict(supplier=404, buyer=200)),
+    ("GET", "/introductions/{introduction}",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, other_supplier=404, other_buyer=404,
+          staff=403, admin=403)),
+    ("POST", "/introductions/{introduction}/accept",
+     dict(anonymous=LOGIN, supplier=400, other_supplier=404, other_buyer=404, staff=403)),
+    ("POST", "/introductions/{introduction}/decline",
+     dict(anonymous=LOGIN, supplier=400, other_supplier=404, other_buyer=404, staff=403)),
+    ("POST", "/introductions/{introduction}/move",
+     dict(anonymous=LOGIN, buyer=400, other_supplier=404, other_buyer=404, staff=403)),
+    ("POST", "/introductions/{introduction}/messages",
+     dict(anonymous=LOGIN, buyer=400, other_supplier=404, other_buyer=404, staff=403)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
@@ -238,7 +263,8 @@ def test_every_route_is_in_the_matrix(app):
     for method, path, _ in MATRIX:
         endpoint, _args = adapter.match(path.format_map({k: 1 for k in (
             "draft_solution", "published_solution", "pending_solution", "draft_need",
-            "published_need", "pending_need", "org", "match", "issue", "section", "event")}
+            "published_need", "pending_need", "org", "match", "issue", "section", "event",
+            "introduction")}
         ).split("?")[0], method=method)
         covered.add(endpoint)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}

@@ -186,7 +186,8 @@ def test_recovery_plans_the_unreached_even_when_a_take_over_runs_at_once(
     """A killed batch left a stale claim and readers it never reached.  A worker may run the
     take-over the moment tick() queues it, re-claiming the row: the readers never reached
     must still be planned (a race the real-worker test once lost)."""
-    stale, unreached = _subscriber("stale@example.org"), _subscriber("unreached@example.org")
+    stale = _subscriber("stale@example.org")
+    _subscriber("unreached@example.org")
     issue.status, issue.started_at, issue.recipient_count = "sending", utcnow(), 2
     db.session.add(IssueDelivery(issue_id=issue.id, subscriber_id=stale.id, email=stale.email,
                                  language="en", status="claimed", attempts=1,

@@ -4,7 +4,7 @@ the pipeline with its timeline, and what a decline teaches the ledger."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
 from marketplace.introductions import pipeline
@@ -276,3 +276,25 @@ def test_the_board_shows_each_side_its_introductions(client, auth, pair):
     assert f"/introductions/{introduction.id}" not in client.get("/introductions").get_data(
         as_text=True)
     assert client.get(f"/introductions/{introduction.id}").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["new", "accept", "decline", "move", "messages"])
+def test_every_introduction_change_needs_the_csrf_token(app, client, auth, pair, action):
+    _request(client, auth, pair)
+    introduction = _introduction()
+    auth.logout()
+    auth.login(pair["supplier"] if action != "new" else pair["buyer"])
+    path = (f"/introductions/new/solutions/{pair['solution'].id}" if action == "new"
+            else f"/introductions/{introduction.id}/{action}")
+    data = {"version": introduction.version, "reason": "timing", "stage": "meeting",
+            "body": "Hello", "own_listing": pair["need"].id, "message": "Hello"}
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(path, data=data)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+    assert response.status_code == 400
+    introduction = _introduction()
+    assert introduction.stage == IntroductionStage.NEW and not introduction.messages
+    assert db.session.scalar(select(func.count()).select_from(Introduction)) == 1

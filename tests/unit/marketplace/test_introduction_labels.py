@@ -1,0 +1,11 @@
+"""Every introduction stage, decline reason and wish has a label to show, and nothing else."""
+
+from marketplace import constants
+from marketplace.models.introductions import DECLINE_REASONS, WISHES
+from marketplace.models.states import IntroductionStage
+
+
+def test_every_stage_reason_and_wish_has_a_label():
+    assert set(constants.INTRODUCTION_STAGES) == {stage.value for stage in IntroductionStage}
+    assert list(constants.DECLINE_REASON_LABELS) == list(DECLINE_REASONS)
+    assert list(constants.WISH_LABELS) == list(WISHES)
