@@ -1,4 +1,5 @@
-"""The e-mails an introduction sends: a new request, its answer, and each new message.
+"""The e-mails an introduction sends: a new request (and a reminder a week on), its answer
+or its expiry, and each new message.
 
 A step queues its notice in the same transaction (an outbox event); after the commit the
 ``introductions.notice`` job mails the other side, each reader in their language, through
@@ -20,8 +21,8 @@ from marketplace.outbox import relay
 
 log = logging.getLogger(__name__)
 
-NOTICES = ("introduction_request", "introduction_accepted", "introduction_declined",
-           "introduction_message")
+NOTICES = ("introduction_request", "introduction_reminder", "introduction_accepted",
+           "introduction_declined", "introduction_expired", "introduction_message")
 
 
 def queue(name: str, introduction: Introduction, *, to: int,

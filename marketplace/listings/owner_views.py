@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from marketplace.accounts.access import organization_required
 from marketplace.accounts.forms import OrganizationForm
@@ -13,8 +13,15 @@ from marketplace.extensions import db
 from marketplace.form_fields import ActionForm
 from marketplace.listings import lifecycle as listing_service
 from marketplace.listings.forms import NeedForm, SolutionForm
-from marketplace.models import Need, ReferenceProject, Solution
-from marketplace.models.states import ListingStatus
+from marketplace.models import Introduction, Match, Need, ReferenceProject, Solution
+from marketplace.models._time import utcnow
+from marketplace.models.states import (
+    CLOSED,
+    PIPELINE,
+    IntroductionStage,
+    ListingStatus,
+    MatchState,
+)
 
 bp = Blueprint("listings", __name__)
 
@@ -68,7 +75,32 @@ def dashboard():
         for kind, cls in (("solution", Solution), ("need", Need))
     }
     return render_template("listings/dashboard.html", org=org, mine=mine,
-                           action_form=ActionForm())
+                           action_form=ActionForm(), now=utcnow(),
+                           new_matches=_new_matches(org.id), **_introductions_of(org.id))
+
+
+def _new_matches(org_id: int) -> int:
+    """Delivered matches of the organisation's listings that it has not judged yet."""
+    counts = [db.session.scalar(select(func.count()).select_from(Match).join(cls).where(
+        cls.organization_id == org_id, Match.delivered, getattr(Match, side) == MatchState.NEW))
+        for cls, side in ((Need, "buyer_state"), (Solution, "supplier_state"))]
+    return sum(counts)
+
+
+def _introductions_of(org_id: int) -> dict:
+    """Requests waiting for the organisation's answer (oldest first), and its open
+    introductions by stage."""
+    waiting = db.session.scalars(select(Introduction).where(
+        Introduction.recipient_org_id == org_id, Introduction.stage == IntroductionStage.NEW)
+        .order_by(Introduction.created_at)).all()
+    by_stage = dict(db.session.execute(
+        select(Introduction.stage, func.count()).where(
+            or_(Introduction.sender_org_id == org_id, Introduction.recipient_org_id == org_id),
+            Introduction.stage.not_in(CLOSED))
+        .group_by(Introduction.stage)).all())
+    order = (IntroductionStage.NEW, *PIPELINE)
+    return {"waiting": waiting,
+            "open_by_stage": [(stage, by_stage[stage]) for stage in order if stage in by_stage]}
 
 
 @bp.route("/my/organization", methods=["GET", "POST"])

@@ -3,13 +3,16 @@ the pipeline with its timeline, and what a decline teaches the ledger."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
-from marketplace.introductions import pipeline
+from marketplace.introductions import pipeline, upkeep
 from marketplace.models import Introduction, Match
 from marketplace.models.states import IntroductionStage, MatchState
+from marketplace.outbox import relay
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
 
 
@@ -298,3 +301,40 @@ def test_every_introduction_change_needs_the_csrf_token(app, client, auth, pair,
     introduction = _introduction()
     assert introduction.stage == IntroductionStage.NEW and not introduction.messages
     assert db.session.scalar(select(func.count()).select_from(Introduction)) == 1
+
+
+def _upkeep(now):
+    """The job, as a worker runs it: its events are published when its context ends."""
+    result = upkeep.run(now=now)
+    relay.publish_committed()
+    return result
+
+
+def test_an_unanswered_request_is_reminded_once_then_expires(client, auth, pair, outbox):
+    _request(client, auth, pair)
+    sent_at = _introduction().created_at
+
+    assert _upkeep(sent_at + timedelta(days=6)) == (0, 0)
+    assert _upkeep(sent_at + timedelta(days=8)) == (1, 0)
+    assert outbox.last()["To"] == "li@yixing.example" and "Reminder" in outbox.last()["Subject"]
+    assert _upkeep(sent_at + timedelta(days=9)) == (0, 0)  # once only
+
+    assert _upkeep(sent_at + timedelta(days=31)) == (0, 1)
+    introduction = _introduction()
+    assert introduction.stage == IntroductionStage.EXPIRED and introduction.open_pair is None
+    assert [s.stage for s in introduction.steps] == ["new", "expired"]
+    assert outbox.last()["To"] == "mai@danang.example"
+    assert _request(client, auth, pair, message="Trying again").status_code == 302
+
+
+def test_my_organisation_shows_what_waits_for_an_answer(client, auth, pair):
+    _request(client, auth, pair)
+    auth.logout()
+    auth.login(pair["supplier"])
+
+    page = client.get("/my").get_data(as_text=True)
+
+    assert "1 request waiting for your answer" in page
+    assert pair["buyer"].organization.name in page and "0 days old" in page
+    assert "Requested 1" in page
+    assert "1 new match to look at" in page
