@@ -12,7 +12,7 @@ from werkzeug.serving import run_simple
 
 from marketplace import jobs
 from marketplace.accounts.registration import find_user_by_email
-from marketplace.demo import world
+from marketplace.demo import introductions, world
 from marketplace.digests import content, sending
 from marketplace.discovery import index_check, indexing, match_evaluation, matching
 from marketplace.discovery.match_audit import audit
@@ -42,6 +42,8 @@ def demo_seed(if_empty: bool) -> None:
     logins = world.seed()
     db.session.commit()
     _index_and_match_everything()
+    introductions.introduce(world.DOMAIN)  # from the matches just found
+    db.session.commit()
     click.echo(f"\nDemo logins (password for all: {world.DEMO_PASSWORD})")
     for role, email in logins:
         click.echo(f"  {role:<9} {email}")

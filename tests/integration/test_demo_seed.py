@@ -9,7 +9,8 @@ from marketplace.constants import ASEAN_COUNTRIES
 from marketplace.digests import sending
 from marketplace.emagazine import audience
 from marketplace.extensions import db
-from marketplace.models import Event, Need, Organization, Solution, User
+from marketplace.models import Event, Introduction, Need, Organization, Solution, User
+from marketplace.models.states import IntroductionStage
 from marketplace.taxonomy import taxonomy
 
 QUOTES = "[\"“”‘’'«»]"
@@ -64,6 +65,11 @@ def test_demo_seed_builds_the_world(runner, client):
                                                                     "shenzhen"}
     archive = client.get("/emagazine").get_data(as_text=True)
     assert "issue 1 (Demo)" in archive
+    # Introductions at every stage, made from real matches; declined ones say why.
+    introductions = db.session.scalars(select(Introduction)).all()
+    assert {i.stage for i in introductions} == {stage.value for stage in IntroductionStage}
+    assert all(i.match_id for i in introductions)
+    assert all(i.decline_reason for i in introductions if i.stage == "declined")
 
 
 def test_demo_logins_work(runner, client):
