@@ -22,6 +22,7 @@ from marketplace.extensions import db
 from marketplace.listings.lifecycle import expire_overdue_and_commit
 from marketplace.models import Organization, User
 from marketplace.models._time import utcnow
+from marketplace.models.states import IntroductionStage
 from marketplace.outbox import relay
 
 demo_cli = AppGroup("demo", help="The demo world.")
@@ -189,6 +190,12 @@ def matches_audit() -> None:
                    f"serves their country: {len(listings)}")
         for listing in listings:
             click.echo(f"  #{listing.id} {listing.title} ({', '.join(listing.sectors)})")
+    stages = ", ".join(f"{stage} {report.introduction_stages[stage]}"
+                       for stage in IntroductionStage if stage in report.introduction_stages)
+    click.echo(f"Introductions made from matches, by stage: {stages or 'none'}")
+    reasons = ", ".join(f"{reason} {count}" for reason, count
+                        in sorted(report.decline_reasons.items(), key=lambda kv: -kv[1]))
+    click.echo(f"Declined, by reason: {reasons or 'none'}")
 
 
 def _user_by_email(email: str):

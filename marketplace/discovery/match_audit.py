@@ -3,19 +3,21 @@
 Two checks a reader would make by hand: do delivered matches share at least a sector family
 (Water with Water, not Water with Air), and is any listing left with nothing although the
 marketplace holds an obvious candidate: a live listing of the other kind in its sector that
-serves its country.
+serves its country.  Then what people did with the matches: the stage each introduction made
+from a match reached, and why the declined ones were declined - the real outcomes matching
+can later be evaluated on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.listings.lifecycle import live_filter
-from marketplace.models import Match, Need, Solution
+from marketplace.models import Introduction, Match, Need, Solution
 from marketplace.taxonomy import taxonomy
 
 
@@ -25,6 +27,9 @@ class AuditReport:
     same_family: int = 0
     needs_without_match: list[Need] = field(default_factory=list)
     solutions_without_match: list[Solution] = field(default_factory=list)
+    # Introductions made from a match: how many reached each stage, and decline reasons.
+    introduction_stages: dict[str, int] = field(default_factory=dict)
+    decline_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def family_share(self) -> float:
@@ -65,7 +70,19 @@ def audit() -> AuditReport:
     for solution in solutions:
         if solution.id not in matched_solutions and any(_serves(solution, n) for n in needs):
             report.solutions_without_match.append(solution)
+    report.introduction_stages, report.decline_reasons = _outcomes()
     return report
+
+
+def _outcomes() -> tuple[dict[str, int], dict[str, int]]:
+    from_matches = Introduction.match_id.is_not(None)
+    stages = dict(db.session.execute(select(Introduction.stage, func.count())
+                                     .where(from_matches).group_by(Introduction.stage)).all())
+    reasons = dict(db.session.execute(
+        select(Introduction.decline_reason, func.count())
+        .where(from_matches, Introduction.decline_reason.is_not(None))
+        .group_by(Introduction.decline_reason)).all())
+    return stages, reasons
 
 
 def _serves(solution: Solution, need: Need) -> bool:

@@ -6,7 +6,7 @@ import json
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import Match
+from marketplace.models import Introduction, Match
 from marketplace.models._time import utcnow
 from tests.factories import NeedFactory, SolutionFactory
 from tests.integration.test_search import _drain, other_listings
@@ -87,3 +87,28 @@ def test_audit_reports_families_and_listings_left_without_a_match(runner):
     delivered = db.session.scalar(select(Match).where(Match.need_id == lonely.id,
                                                       Match.delivered))
     assert (lonely.title in result.output) == (delivered is None)
+
+
+def test_audit_reports_what_became_of_the_matches(runner):
+    """Introductions made from matches: the stage each reached, and why declines were."""
+    matches = []
+    for title in ("Sludge drying", "Leachate treatment", "Biogas upgrading"):
+        need = NeedFactory(published=True, title=title)
+        solution = SolutionFactory(published=True)
+        match = Match(need=need, solution=solution, score=1.0, evidence=1.0, delivered=True,
+                      reasons=[])
+        db.session.add(match)
+        matches.append(match)
+    stages = [("contacted", None), ("declined", "budget"), ("declined", "budget")]
+    for match, (stage, reason) in zip(matches, stages, strict=True):
+        db.session.add(Introduction(
+            need=match.need, solution=match.solution, match=match, message="Hello",
+            sender_org_id=match.need.organization_id,
+            recipient_org_id=match.solution.organization_id, stage=stage,
+            decline_reason=reason))
+    db.session.commit()
+
+    result = runner.invoke(args=["matches", "audit"])
+
+    assert "Introductions made from matches, by stage: contacted 1, declined 2" in result.output
+    assert "Declined, by reason: budget 2" in result.output
