@@ -7,6 +7,7 @@ from marketplace.accounts import views as accounts
 from marketplace.calendar import views as calendar
 from marketplace.discovery import match_views, search_views
 from marketplace.emagazine import reader_views, staff_views
+from marketplace.introductions import staff_views as introductions_staff
 from marketplace.introductions import views as introductions
 from marketplace.listings import owner_views, public_views
 from marketplace.notifications import views as notifications
@@ -16,5 +17,5 @@ from marketplace.staff import views as staff
 def register_blueprints(app: Flask) -> None:
     for blueprint in (public_views.bp, search_views.bp, accounts.bp, owner_views.bp, staff.bp,
                       match_views.bp, notifications.bp, staff_views.bp, reader_views.bp,
-                      calendar.bp, introductions.bp):
+                      calendar.bp, introductions.bp, introductions_staff.bp):
         app.register_blueprint(blueprint)

@@ -62,3 +62,13 @@ class MessageForm(FlaskForm):
     body = TextAreaField(_l("Message"), validators=[
         DataRequired(_l("The message is empty.")), Length(max=MESSAGE_LIMIT)])
     submit = SubmitField(_l("Send"))
+
+
+class ProposeForm(FlaskForm):
+    """Staff propose an introduction between two listings, on the parties' behalf."""
+
+    need_id = IntegerField(_l("Need (number)"), validators=[InputRequired()])
+    solution_id = IntegerField(_l("Solution (number)"), validators=[InputRequired()])
+    message = TextAreaField(_l("Message to both sides"), validators=[
+        DataRequired(), Length(max=MESSAGE_LIMIT)])
+    submit = SubmitField(_l("Propose the introduction"))

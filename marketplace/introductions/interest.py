@@ -59,7 +59,7 @@ def express_interest(user: User, own, other, message: str,
     if open_request(need, solution) is not None:
         raise IntroductionError(_l("There is already an open request between these two listings."))
     introduction = Introduction(
-        need=need, solution=solution, match=_match_of(need, solution),
+        need=need, solution=solution, match=match_of(need, solution),
         sender_org_id=user.organization_id, recipient_org_id=other.organization_id,
         sender=user, message=message, wishes=[w for w in WISHES if w in (wishes or [])],
         open_pair=pair_key(need, solution))
@@ -83,6 +83,6 @@ def _check_allowed(user: User, own, other) -> None:
         raise IntroductionError(_l("Both listings must be published."))
 
 
-def _match_of(need: Need, solution: Solution) -> Match | None:
+def match_of(need: Need, solution: Solution) -> Match | None:
     return db.session.scalar(select(Match).where(Match.need_id == need.id,
                                                  Match.solution_id == solution.id))

@@ -21,8 +21,9 @@ from marketplace.outbox import relay
 
 log = logging.getLogger(__name__)
 
-NOTICES = ("introduction_request", "introduction_reminder", "introduction_accepted",
-           "introduction_declined", "introduction_expired", "introduction_message")
+NOTICES = ("introduction_request", "introduction_reminder", "introduction_proposed",
+           "introduction_nudge", "introduction_accepted", "introduction_declined",
+           "introduction_expired", "introduction_message")
 
 
 def queue(name: str, introduction: Introduction, *, to: int,

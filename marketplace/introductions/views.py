@@ -25,7 +25,8 @@ from marketplace import constants
 from marketplace.accounts.access import organization_required
 from marketplace.discovery.explanations import explain
 from marketplace.extensions import db, limiter
-from marketplace.introductions import conversation, interest, pipeline
+from marketplace.form_fields import ActionForm
+from marketplace.introductions import brokering, conversation, interest, pipeline
 from marketplace.introductions.forms import (
     AcceptForm,
     DeclineForm,
@@ -160,6 +161,19 @@ def post_message(introduction_id: int):
     return _detail_page(introduction, message_form=form, status=400)
 
 
+@bp.post("/<int:introduction_id>/help")
+@organization_required
+def ask_for_help(introduction_id: int):
+    introduction = _own(introduction_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    brokering.ask_for_help(current_user, introduction)
+    db.session.commit()
+    flash(_("Staff of the China-ASEAN Environmental Cooperation Center can now read this "
+            "introduction's conversation, and will get in touch."), "success")
+    return redirect(url_for("introductions.detail", introduction_id=introduction.id))
+
+
 def _own(introduction_id: int) -> Introduction:
     """The introduction, if the user's organisation is one of its two sides; else 404."""
     introduction = db.session.get(Introduction, introduction_id)
@@ -192,6 +206,7 @@ def _detail_page(introduction: Introduction, *, status: int = 200, **forms):
         decline_form=forms.get("decline_form") or DeclineForm(data=version, formdata=None),
         move_form=MoveForm(data=version, formdata=None),
         message_form=forms.get("message_form") or MessageForm(formdata=None),
+        action_form=ActionForm(),
     ), status
 
 

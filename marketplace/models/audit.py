@@ -32,6 +32,8 @@ class AuditAction(StrEnum):
     EVENT_UPDATED = "event.updated"
     EVENT_DELETED = "event.deleted"
     ROLE_CHANGED = "user.role_changed"
+    INTRODUCTION_PROPOSED = "introduction.proposed"
+    INTRODUCTION_NUDGED = "introduction.nudged"
 
 
 class AuditEntry(db.Model):

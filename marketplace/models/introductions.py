@@ -43,6 +43,10 @@ class Introduction(db.Model):
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recipient_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # Staff of the Center proposed it on the parties' behalf (then ``sender_id`` is None).
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A side asked staff for help: from then on staff may read the conversation.
+    help_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message: Mapped[str] = mapped_column(Text)
     wishes: Mapped[list] = mapped_column(JSON, default=list)
     stage: Mapped[str] = state_column("stage", IntroductionStage, IntroductionStage.NEW,
@@ -69,6 +73,7 @@ class Introduction(db.Model):
     recipient_org: Mapped[Organization] = relationship(foreign_keys=[recipient_org_id])
     sender: Mapped[User | None] = relationship(foreign_keys=[sender_id])
     recipient_contact: Mapped[User | None] = relationship(foreign_keys=[recipient_contact_id])
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
     steps: Mapped[list[IntroductionStep]] = relationship(
         back_populates="introduction", order_by="IntroductionStep.id",
         cascade="all, delete-orphan")

@@ -142,6 +142,8 @@ AUDIT_ACTION_NAMES = {
     AuditAction.EVENT_UPDATED: _l("Event changed"),
     AuditAction.EVENT_DELETED: _l("Event deleted"),
     AuditAction.ROLE_CHANGED: _l("Role changed"),
+    AuditAction.INTRODUCTION_PROPOSED: _l("Introduction proposed"),
+    AuditAction.INTRODUCTION_NUDGED: _l("Introduction nudged"),
 }
 
 

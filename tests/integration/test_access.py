@@ -230,6 +230,16 @@ MATRIX = [
      dict(anonymous=LOGIN, buyer=400, other_supplier=404, other_buyer=404, staff=403)),
     ("POST", "/introductions/{introduction}/messages",
      dict(anonymous=LOGIN, buyer=400, other_supplier=404, other_buyer=404, staff=403)),
+    ("POST", "/introductions/{introduction}/help",
+     dict(anonymous=LOGIN, buyer=302, supplier=302, other_supplier=404, staff=403)),
+    ("GET", "/staff/introductions", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("GET", "/staff/introductions/{introduction}",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200, admin=200)),
+    ("POST", "/staff/introductions/{introduction}/nudge",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
+    ("GET", "/staff/introductions/propose", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("POST", "/staff/introductions/propose",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),  # empty form
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]

@@ -281,7 +281,7 @@ def test_the_board_shows_each_side_its_introductions(client, auth, pair):
     assert client.get(f"/introductions/{introduction.id}").status_code == 404
 
 
-@pytest.mark.parametrize("action", ["new", "accept", "decline", "move", "messages"])
+@pytest.mark.parametrize("action", ["new", "accept", "decline", "move", "messages", "help"])
 def test_every_introduction_change_needs_the_csrf_token(app, client, auth, pair, action):
     _request(client, auth, pair)
     introduction = _introduction()
@@ -300,6 +300,28 @@ def test_every_introduction_change_needs_the_csrf_token(app, client, auth, pair,
     assert response.status_code == 400
     introduction = _introduction()
     assert introduction.stage == IntroductionStage.NEW and not introduction.messages
+    assert introduction.help_requested_at is None
+    assert db.session.scalar(select(func.count()).select_from(Introduction)) == 1
+
+
+@pytest.mark.parametrize("action", ["nudge", "propose"])
+def test_staff_changes_need_the_csrf_token(app, client, auth, pair, outbox, action):
+    _request(client, auth, pair)
+    introduction = _introduction()
+    mails = len(outbox.messages())
+    auth.logout()
+    auth.login(UserFactory(staff=True))
+    path = ("/staff/introductions/propose" if action == "propose"
+            else f"/staff/introductions/{introduction.id}/nudge")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(path, data={"need_id": pair["need"].id, "message": "Hi",
+                                           "solution_id": SolutionFactory(published=True).id})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+    assert response.status_code == 400
+    assert len(outbox.messages()) == mails
     assert db.session.scalar(select(func.count()).select_from(Introduction)) == 1
 
 
@@ -338,3 +360,44 @@ def test_my_organisation_shows_what_waits_for_an_answer(client, auth, pair):
     assert pair["buyer"].organization.name in page and "0 days old" in page
     assert "Requested 1" in page
     assert "1 new match to look at" in page
+
+
+def test_staff_propose_an_introduction_marked_as_the_centers(client, auth, pair, outbox):
+    auth.login(UserFactory(staff=True))
+    response = client.post("/staff/introductions/propose", data={
+        "need_id": pair["need"].id, "solution_id": pair["solution"].id,
+        "message": "You two should talk about the hospital's wastewater."})
+
+    assert response.status_code == 302
+    introduction = _introduction()
+    assert introduction.proposed_by_id is not None and introduction.sender_id == pair["buyer"].id
+    assert {m["To"] for m in outbox.messages()} == {"li@yixing.example", "mai@danang.example"}
+    auth.logout()
+    auth.login(pair["supplier"])
+    page = client.get(f"/introductions/{introduction.id}").get_data(as_text=True)
+    assert "Suggested by the China-ASEAN Environmental Cooperation Center" in page
+
+
+def test_staff_see_the_timeline_but_messages_only_once_a_side_asks(client, auth, pair, outbox):
+    introduction = _accepted(client, auth, pair)
+    client.post(f"/introductions/{introduction.id}/messages", data={"body": "Our price list"})
+    staff = UserFactory(staff=True)
+    auth.logout()
+    auth.login(staff)
+    page = client.get(f"/staff/introductions/{introduction.id}").get_data(as_text=True)
+    assert "Contacted" in page and "Our price list" not in page
+    listing = client.get("/staff/introductions?stage=contacted&quiet=0").get_data(as_text=True)
+    assert f"/staff/introductions/{introduction.id}" in listing
+    assert client.get("/staff/introductions?stage=bogus").status_code == 400
+
+    before = len(outbox.messages())
+    assert client.post(f"/staff/introductions/{introduction.id}/nudge").status_code == 302
+    assert len(outbox.messages()) == before + 2  # both sides: it is past the request
+
+    auth.logout()
+    auth.login(pair["buyer"])
+    client.post(f"/introductions/{introduction.id}/help")
+    auth.logout()
+    auth.login(staff)
+    assert "Our price list" in client.get(
+        f"/staff/introductions/{introduction.id}").get_data(as_text=True)
