@@ -23,7 +23,16 @@ from marketplace import create_app
 from marketplace.discovery import indexing
 from marketplace.emagazine import sections
 from marketplace.extensions import db
-from marketplace.models import Issue, IssueEdition, IssueSection, Organization
+from marketplace.models import (
+    Introduction,
+    IntroductionMessage,
+    IntroductionStep,
+    Issue,
+    IssueEdition,
+    IssueSection,
+    Match,
+    Organization,
+)
 from marketplace.models._time import utcnow
 from tests import factories
 
@@ -63,6 +72,8 @@ class World:
     org_id: int
     evil_org_id: int
     issue_slug: str
+    buyer_email: str
+    introduction_id: int  # an accepted one, with a message, for the page checks
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +107,11 @@ def _seed() -> World:
                                          title="Membrane bioreactor for small towns")
     need = factories.NeedFactory(published=True, title="Sludge treatment for Da Nang")
     supplier = factories.UserFactory(organization=org, email="supplier@example.org")
+    buyer = factories.UserFactory(buyer=True, organization=need.organization,
+                                  email="buyer@example.org")
+    db.session.add(Match(need=need, solution=solution, score=1.0, evidence=1.0, delivered=True,
+                         reasons=[{"kind": "terms", "detail": {"terms": ["sludge"]}}]))
+    introduction = _accepted_introduction(org, need.organization, supplier, buyer)
     staff = factories.UserFactory(staff=True, email="staff@example.org")
     evil = factories.OrganizationFactory(name=EVIL_NAME)
     factories.SolutionFactory(published=True, organization=evil, title="Totally safe solution")
@@ -106,7 +122,28 @@ def _seed() -> World:
     db.session.commit()
     for kind in ("solution", "need"):  # the search page shows results, snippets and facets
         indexing.rebuild_index(kind)
-    return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug)
+    return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug,
+                 buyer.email, introduction.id)
+
+
+def _accepted_introduction(supplier_org, buyer_org, supplier, buyer) -> Introduction:
+    """A second pair of listings, introduced, accepted and talking."""
+    solution = factories.SolutionFactory(published=True, organization=supplier_org,
+                                         title="Sludge dewatering skid")
+    need = factories.NeedFactory(published=True, organization=buyer_org,
+                                 title="Dewatering for a market's waste")
+    introduction = Introduction(need=need, solution=solution, sender_org_id=buyer_org.id,
+                                recipient_org_id=supplier_org.id, sender=buyer,
+                                recipient_contact=supplier, message="Hello from Da Nang.",
+                                stage="contacted", accepted_at=utcnow(),
+                                open_pair=f"{need.id}:{solution.id}")
+    introduction.steps += [IntroductionStep(stage="new", actor=buyer),
+                           IntroductionStep(stage="contacted", actor=supplier)]
+    db.session.add(introduction)
+    db.session.flush()
+    db.session.add(IntroductionMessage(introduction=introduction, author=supplier,
+                                       organization_id=supplier_org.id, body="Welcome!"))
+    return introduction
 
 
 def _sent_issue() -> Issue:

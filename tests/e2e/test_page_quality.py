@@ -38,7 +38,11 @@ PAGES = [
     ("emagazine-subscribe", lambda w: "/emagazine/subscribe", None),
     ("dashboard", lambda w: "/my", "supplier"),
     ("account", lambda w: "/account", "supplier"),
+    ("introductions-board", lambda w: "/introductions", "supplier"),
+    ("introduction", lambda w: f"/introductions/{w.introduction_id}", "supplier"),
+    ("express-interest", lambda w: f"/introductions/new/solutions/{w.solution_id}", "buyer"),
     ("staff-queue", lambda w: "/staff/", "staff"),
+    ("staff-introductions", lambda w: "/staff/introductions", "staff"),
     ("staff-organisations", lambda w: "/staff/organizations", "staff"),
 ]
 
@@ -74,7 +78,7 @@ def test_the_pages_are_valid_html(page, world, tmp_path):
     assert Path(VNU_JAR).is_file(), f"{VNU_JAR} is missing: run `bash .ci/browser.sh`"
     assert shutil.which("java"), "java is missing: run `bash .ci/browser.sh`"
     files = []
-    for who in (None, "supplier", "staff"):
+    for who in (None, "supplier", "buyer", "staff"):
         page.context.clear_cookies()
         _sign_in_as(page, world, who)
         for name, path, needs in PAGES:
