@@ -62,6 +62,8 @@ JOBS = {job.name: job for job in (
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
     Job("introductions.notice", "marketplace.introductions.notices:send", "mail"),
     Job("introductions.upkeep", "marketplace.introductions.upkeep:run", "mail"),
+    Job("introductions.summaries", "marketplace.introductions.notices:send_daily_summaries",
+        "mail"),
     Job("introductions.notice_one", "marketplace.introductions.notices:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
     Job("emagazine.tick", "marketplace.emagazine.sending:tick", "mail"),
@@ -93,6 +95,7 @@ PERIODIC = (
     Periodic("search.repair", timedelta(hours=6)),
     Periodic("emagazine.tick", timedelta(minutes=1)),
     Periodic("introductions.upkeep", timedelta(hours=1)),
+    Periodic("introductions.summaries", timedelta(hours=1)),
 )
 
 # Exponential backoff for retried jobs: 10 s, 20 s, 40 s ... at most 10 minutes.  The base

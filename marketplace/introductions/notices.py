@@ -1,5 +1,5 @@
 """The e-mails an introduction sends: a new request (and a reminder a week on), its answer
-or its expiry, and each new message.
+or its expiry, and each new message - at once, or in a daily summary if the reader chose so.
 
 A step queues its notice in the same transaction (an outbox event); after the commit the
 ``introductions.notice`` job mails the other side, each reader in their language, through
@@ -9,13 +9,15 @@ A step queues its notice in the same transaction (an outbox event); after the co
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from marketplace import jobs
+from marketplace import coordination, jobs
 from marketplace.extensions import db
 from marketplace.mailing import suppressions, transport
 from marketplace.models import Introduction, IntroductionMessage, User
+from marketplace.models._time import utcnow
 from marketplace.models.mail import EVERY_LIST
 from marketplace.outbox import relay
 
@@ -54,6 +56,8 @@ def send_one(name: str, introduction_id: int, user_id: int,
     if introduction is None or reader is None or not reader.is_active_account \
             or suppressions.is_suppressed(reader.email, EVERY_LIST):
         return 0
+    if name == "introduction_message" and reader.introduction_notice == "daily":
+        return 0  # it waits for the reader's daily summary
     message = db.session.get(IntroductionMessage, message_id) if message_id else None
     link = transport.external_url("introductions.detail", introduction_id=introduction.id)
     try:
@@ -76,3 +80,53 @@ def readers(introduction: Introduction, organization_id: int) -> list[User]:
         return [contact]
     return list(db.session.scalars(select(User).where(
         User.organization_id == organization_id, User.is_active_account).order_by(User.id)))
+
+
+SUMMARY_EVERY = timedelta(days=1)
+
+
+def send_daily_summaries(now: datetime | None = None) -> int:
+    """The ``introductions.summaries`` job (hourly): each reader on daily notice whose last
+    summary is a day old gets one e-mail with the messages written to them since, if any.
+    Returns how many summaries went out."""
+    now = now or utcnow()
+    sent = 0
+    with coordination.exclusive("introductions.summaries", ttl_seconds=300) as mine:
+        if not mine:
+            return 0
+        due = db.session.scalars(select(User).where(
+            User.introduction_notice == "daily", User.is_active_account,
+            or_(User.introduction_summary_at.is_(None),
+                User.introduction_summary_at <= now - SUMMARY_EVERY))).all()
+        for reader in due:
+            sent += _summarise(reader, now)
+    return sent
+
+
+def _summarise(reader: User, now: datetime) -> int:
+    since = reader.introduction_summary_at or now - SUMMARY_EVERY
+    messages = _messages_for(reader, since, now)
+    # Marked before sending: a summary lost to a crash is better than one sent twice.
+    reader.introduction_summary_at = now
+    db.session.commit()
+    if not messages or suppressions.is_suppressed(reader.email, EVERY_LIST):
+        return 0
+    transport.send_email("introduction_summary", reader.email, reader.language, user=reader,
+                         messages=messages,
+                         link=transport.external_url("introductions.board"))
+    return 1
+
+
+def _messages_for(reader: User, since: datetime, until: datetime) -> list[IntroductionMessage]:
+    """Messages the other side wrote, in introductions where ``reader`` is their side's
+    contact person."""
+    contact_of = or_(
+        (Introduction.sender_id == reader.id)
+        & (IntroductionMessage.organization_id == Introduction.recipient_org_id),
+        (Introduction.recipient_contact_id == reader.id)
+        & (IntroductionMessage.organization_id == Introduction.sender_org_id))
+    return list(db.session.scalars(
+        select(IntroductionMessage).join(Introduction).where(
+            contact_of, IntroductionMessage.created_at > since,
+            IntroductionMessage.created_at <= until)
+        .order_by(IntroductionMessage.introduction_id, IntroductionMessage.id)))

@@ -64,6 +64,10 @@ class User(UserMixin, db.Model):
     digest_solution_matches: Mapped[bool] = mapped_column(default=True,
                                                           server_default=sa_true())
     digest_saved_searches: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # Messages in introductions: each by e-mail at once, or one summary a day.
+    introduction_notice: Mapped[str] = mapped_column(String(16), default="immediate",
+                                                     server_default="immediate")
+    introduction_summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Part of the id in every session and remember cookie (``get_id``): a new value signs the
     # user out everywhere.  Rotated at logout, password change and reset.

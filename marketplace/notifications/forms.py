@@ -1,5 +1,4 @@
-"""The digest preferences form.
-"""
+"""The mail preferences form: match digests, and messages in introductions."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from wtforms import (
     SelectField,
     SubmitField,
 )
+from wtforms.validators import Optional
 
 from marketplace.form_fields import DIGEST_FREQUENCY_CHOICES
 
@@ -19,4 +19,8 @@ class NotificationsForm(FlaskForm):
     need_matches = BooleanField(_l("Solutions found for my needs"))
     solution_matches = BooleanField(_l("Needs found for my solutions"))
     saved_searches = BooleanField(_l("New results for my saved searches"))
+    # Optional: only members of an organisation see it (staff have no introductions).
+    introduction_notice = SelectField(_l("Messages in my introductions"), validators=[
+        Optional()], choices=[("immediate", _l("Each by e-mail at once")),
+                              ("daily", _l("One summary a day"))])
     submit = SubmitField(_l("Save"))

@@ -33,12 +33,14 @@ def preferences():
         "frequency": user.digest_frequency, "need_matches": user.digest_need_matches,
         "solution_matches": user.digest_solution_matches,
         "saved_searches": user.digest_saved_searches,
+        "introduction_notice": user.introduction_notice,
     } if request.method == "GET" else None)
     if form.validate_on_submit():
         user.digest_frequency = form.frequency.data
         user.digest_need_matches = form.need_matches.data
         user.digest_solution_matches = form.solution_matches.data
         user.digest_saved_searches = form.saved_searches.data
+        user.introduction_notice = form.introduction_notice.data or user.introduction_notice
         if user.digest_frequency != "off":
             suppressions.resubscribe(user.email, DIGEST_LIST)
         db.session.commit()

@@ -5,8 +5,10 @@ Revises: e5c0ffee0005
 Create Date: 2026-12-02 05:06:39.902325
 
 """
-from alembic import op
+import warnings
+
 import sqlalchemy as sa
+from alembic import op
 
 
 # revision identifiers, used by Alembic.
@@ -19,6 +21,11 @@ STAGES = "stage IN ('new', 'contacted', 'meeting', 'nda', 'pilot', 'contract', '
 
 
 def upgrade():
+    # Plain ADD COLUMN (no batch): SQLite's batch copy would drop users' lower(email) index.
+    op.add_column('users', sa.Column('introduction_notice', sa.String(length=16),
+                                     server_default='immediate', nullable=False))
+    op.add_column('users', sa.Column('introduction_summary_at', sa.DateTime(timezone=True),
+                                     nullable=True))
     op.create_table('introductions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('need_id', sa.Integer(), nullable=False),
@@ -112,3 +119,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_introductions_created_at'))
 
     op.drop_table('introductions')
+    # SQLite's batch mode rebuilds users from what it can reflect, which leaves out the
+    # lower(email) index: dropped first, made again after.
+    op.drop_index('uq_users_email_lower', table_name='users')
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        with op.batch_alter_table('users') as batch_op:
+            batch_op.drop_column('introduction_summary_at')
+            batch_op.drop_column('introduction_notice')
+    op.create_index('uq_users_email_lower', 'users', [sa.text('lower(email)')], unique=True)

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
-from marketplace.introductions import pipeline, upkeep
+from marketplace.introductions import notices, pipeline, upkeep
 from marketplace.models import Introduction, Match
+from marketplace.models._time import utcnow
 from marketplace.models.states import IntroductionStage, MatchState
 from marketplace.outbox import relay
 from tests.factories import NeedFactory, SolutionFactory, UserFactory
@@ -401,3 +402,26 @@ def test_staff_see_the_timeline_but_messages_only_once_a_side_asks(client, auth,
     auth.login(staff)
     assert "Our price list" in client.get(
         f"/staff/introductions/{introduction.id}").get_data(as_text=True)
+
+
+def test_a_reader_on_daily_notice_gets_one_summary_instead(client, auth, pair, outbox):
+    introduction = _accepted(client, auth, pair)  # signed in as the supplier
+    auth.logout()
+    auth.login(pair["buyer"])
+    client.post("/my/notifications", data={"frequency": "daily", "need_matches": "y",
+                                           "introduction_notice": "daily"})
+    db.session.refresh(pair["buyer"])
+    assert pair["buyer"].introduction_notice == "daily"
+    auth.logout()
+    auth.login(pair["supplier"])
+    before = len(outbox.messages())
+    for text in ("First question", "Second question"):
+        client.post(f"/introductions/{introduction.id}/messages", data={"body": text})
+    assert len(outbox.messages()) == before  # nothing at once
+
+    assert notices.send_daily_summaries(now=utcnow() + timedelta(minutes=1)) == 1
+    summary = outbox.last()
+    body = summary.get_body(preferencelist=("plain",)).get_content()
+    assert summary["To"] == "mai@danang.example"
+    assert "First question" in body and "Second question" in body
+    assert notices.send_daily_summaries(now=utcnow() + timedelta(hours=2)) == 0  # a day apart
