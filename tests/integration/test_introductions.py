@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from marketplace.discovery import indexing
 from marketplace.extensions import db
 from marketplace.introductions import notices, pipeline, upkeep
 from marketplace.models import Introduction, Match
@@ -425,3 +426,15 @@ def test_a_reader_on_daily_notice_gets_one_summary_instead(client, auth, pair, o
     assert summary["To"] == "mai@danang.example"
     assert "First question" in body and "Second question" in body
     assert notices.send_daily_summaries(now=utcnow() + timedelta(hours=2)) == 0  # a day apart
+
+
+def test_every_listing_page_and_search_result_offers_the_way_in(client, auth, pair):
+    auth.login(pair["buyer"])
+    link = f"/introductions/new/solutions/{pair['solution'].id}"
+    assert link in client.get(f"/solutions/{pair['solution'].id}").get_data(as_text=True)
+    indexing.rebuild_index("solution")
+    assert link in client.get("/search?q=Membrane+bioreactor").get_data(as_text=True)
+    assert link in client.get(f"/needs/{pair['need'].id}/matches").get_data(as_text=True)
+    # Never towards one's own listing.
+    own = f"/introductions/new/needs/{pair['need'].id}"
+    assert own not in client.get(f"/needs/{pair['need'].id}").get_data(as_text=True)
