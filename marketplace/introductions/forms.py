@@ -23,8 +23,8 @@ NOTE_LIMIT = 500
 
 
 class InterestForm(FlaskForm):
-    own_listing = SelectField(_l("From your listing"), coerce=int,
-                              validators=[InputRequired()])
+    # No ``required``: a select always sends its chosen option; a forged value is refused.
+    own_listing = SelectField(_l("From your listing"), coerce=int)
     message = TextAreaField(_l("Your message"), validators=[
         DataRequired(_l("Write a short message: say who you are and what you hope for.")),
         Length(max=MESSAGE_LIMIT)])
@@ -45,9 +45,10 @@ class AcceptForm(_Versioned):
 
 
 class DeclineForm(_Versioned):
-    reason = SelectField(_l("Reason"), validators=[InputRequired()],
-                         choices=[(code, constants.DECLINE_REASON_LABELS[code])
-                                  for code in DECLINE_REASONS])
+    reason = SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))],
+                         choices=[("", _l("Choose a reason"))]
+                         + [(code, constants.DECLINE_REASON_LABELS[code])
+                            for code in DECLINE_REASONS])
     note = TextAreaField(_l("A few words (required for “Other”)"),
                          validators=[Optional(), Length(max=NOTE_LIMIT)])
     submit = SubmitField(_l("Decline"))
