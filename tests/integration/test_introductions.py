@@ -438,3 +438,18 @@ def test_every_listing_page_and_search_result_offers_the_way_in(client, auth, pa
     # Never towards one's own listing.
     own = f"/introductions/new/needs/{pair['need'].id}"
     assert own not in client.get(f"/needs/{pair['need'].id}").get_data(as_text=True)
+
+
+def test_the_page_moves_it_with_a_note(client, auth, pair):
+    introduction = _accepted(client, auth, pair)
+    page = client.get(f"/introductions/{introduction.id}").get_data(as_text=True)
+    assert 'name="stage" value="meeting"' in page and 'name="note"' in page
+
+    client.post(f"/introductions/{introduction.id}/move",
+                data={"version": introduction.version, "stage": "meeting",
+                      "note": "Site visit in Hue on 14 January"})
+
+    step = _introduction().steps[-1]
+    assert step.stage == "meeting" and step.note == "Site visit in Hue on 14 January"
+    assert "Site visit in Hue on 14 January" in client.get(
+        f"/introductions/{introduction.id}").get_data(as_text=True)
