@@ -179,5 +179,7 @@ class ActionForm(FlaskForm):
 EVENT_KIND_NAMES = {
     "forum": _l("Forum"),
     "exhibition": _l("Exhibition"),
+    "b2b": _l("B2B brokerage"),
     "training": _l("Training"),
+    "visit": _l("Pilot-project visit"),
 }

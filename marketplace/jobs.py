@@ -66,6 +66,8 @@ JOBS = {job.name: job for job in (
         "mail"),
     Job("introductions.notice_one", "marketplace.introductions.notices:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
+    Job("calendar.send_mail", "marketplace.calendar.registration:send_mail", "mail",
+        retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
     Job("emagazine.tick", "marketplace.emagazine.sending:tick", "mail"),
     Job("emagazine.send_batch", "marketplace.emagazine.sending:send_batch", "mail"),
     Job("emagazine.send_one", "marketplace.emagazine.sending:send_one", "mail",

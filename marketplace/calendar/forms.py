@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
@@ -15,6 +16,7 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Length,
+    NumberRange,
     Optional,
 )
 
@@ -33,6 +35,10 @@ class EventForm(FlaskForm):
     url = HttpUrlField(_l("Web page"), validators=[Optional(), Length(max=500)])
     description = TextAreaField(_l("Description (Markdown)"),
                                 validators=[Optional(), Length(max=20000)])
+    programme = TextAreaField(_l("Programme (Markdown)"),
+                              validators=[Optional(), Length(max=20000)])
+    capacity = IntegerField(_l("Places (empty: no limit)"),
+                            validators=[Optional(), NumberRange(min=1, max=100000)])
     submit = SubmitField(_l("Save"))
 
     def validate(self, extra_validators=None) -> bool:

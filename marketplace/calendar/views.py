@@ -18,7 +18,8 @@ from marketplace.models._time import utcnow
 
 bp = Blueprint("events", __name__, url_prefix="/staff/events")
 
-FIELDS = ("title", "kind", "base", "starts_on", "ends_on", "location", "url", "description")
+FIELDS = ("title", "kind", "base", "starts_on", "ends_on", "location", "url", "description",
+          "programme", "capacity")
 
 
 def _event(event_id: int) -> Event:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import smtplib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
@@ -93,6 +94,15 @@ class _HeaderClasses(HeaderRegistry):
 _POLICY = policy.default.clone(header_factory=_HeaderClasses())
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, e.g. an ``.ics`` invitation."""
+
+    filename: str
+    mimetype: str  # "text/calendar"
+    content: bytes
+
+
 class TransientMailError(Exception):
     """Try again later: a 4xx reply, or the server could not be reached."""
 
@@ -115,9 +125,15 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def render_email(name: str, to: str, language: str = "en", *,
-                 headers: dict[str, str] | None = None, **context) -> EmailMessage:
+                 headers: dict[str, str] | None = None,
+                 attachments: tuple[Attachment, ...] = (), **context) -> EmailMessage:
     """Build a multipart message (plain text first, HTML last) in the reader's language."""
-    return build_message(*render_parts(name, language, **context), to, headers)
+    message = build_message(*render_parts(name, language, **context), to, headers)
+    for attachment in attachments:
+        maintype, subtype = attachment.mimetype.split("/", 1)
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename)
+    return message
 
 
 def render_parts(name: str, language: str, **context) -> tuple[str, str, str]:
@@ -215,8 +231,9 @@ def _classified(code: int, reply: bytes | str) -> Exception:
     return TransientMailError(f"{code} {text}")
 
 
-def send_email(name: str, to: str, language: str = "en", **context) -> None:
-    deliver(render_email(name, to, language, **context))
+def send_email(name: str, to: str, language: str = "en", *,
+               attachments: tuple[Attachment, ...] = (), **context) -> None:
+    deliver(render_email(name, to, language, attachments=attachments, **context))
 
 
 def mail_folder() -> Path:

@@ -1,6 +1,7 @@
 """The domain model: one module per domain, all on one declarative base."""
 
 from marketplace.models.audit import AuditAction, AuditEntry
+from marketplace.models.calendar import EventRegistration
 from marketplace.models.discovery import EmbeddingCache, Match, SavedSearch
 from marketplace.models.emagazine import (
     Event,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Event",
+    "EventRegistration",
     "Issue",
     "IssueDelivery",
     "IssueEdition",

@@ -53,7 +53,7 @@ class Subscriber(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-EVENT_KINDS = ("forum", "exhibition", "training")
+EVENT_KINDS = ("forum", "exhibition", "b2b", "training", "visit")
 
 
 class Event(db.Model):
@@ -70,6 +70,9 @@ class Event(db.Model):
     location: Mapped[str] = mapped_column(String(200), default="")
     url: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    programme: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Places for participants; None: no limit.  Past it, registrations join the waitlist.
+    capacity: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -80,6 +80,14 @@ PIPELINE = (IntroductionStage.CONTACTED, IntroductionStage.MEETING, Introduction
 CLOSED = (IntroductionStage.CONTRACT, IntroductionStage.DECLINED, IntroductionStage.EXPIRED)
 
 
+class RegistrationStatus(StrEnum):
+    """A participant's place at an event."""
+
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"  # the event was full; moved up when a place frees
+    CANCELLED = "cancelled"
+
+
 def allowed_values(column: str, states: type[StrEnum]) -> CheckConstraint:
     """The CHECK constraint that keeps ``column`` to ``states`` (named ck_<table>_<column>)."""
     values = ", ".join(f"'{state.value}'" for state in states)

@@ -46,6 +46,8 @@ ACCOUNT_MAIL = "account.mail"
 # Mail about an introduction: payload {"mail": <template name>, "introduction": <id>,
 # "to": <organisation id>, "message": <message id> | None}.
 INTRODUCTION_MAIL = "introduction.mail"
+# Mail about an event registration: payload {"mail": <template name>, "registration": <id>}.
+EVENT_MAIL = "event.mail"
 
 CHANGES_KEY = "outbox_listing_changes"
 NEW_EVENTS_KEY = "outbox_new_event_ids"

@@ -28,8 +28,12 @@ def _introduction_mail(event: OutboxEvent) -> None:
                  int(payload["to"]), payload.get("message"))
 
 
+def _event_mail(event: OutboxEvent) -> None:
+    jobs.enqueue("calendar.send_mail", event.payload["mail"], int(event.payload["registration"]))
+
+
 HANDLERS = {relay.LISTING_CHANGED: _listing_changed, relay.ACCOUNT_MAIL: _account_mail,
-            relay.INTRODUCTION_MAIL: _introduction_mail}
+            relay.INTRODUCTION_MAIL: _introduction_mail, relay.EVENT_MAIL: _event_mail}
 
 
 def handle(event: OutboxEvent) -> None:

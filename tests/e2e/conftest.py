@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from marketplace.discovery import indexing
 from marketplace.emagazine import sections
 from marketplace.extensions import db
 from marketplace.models import (
+    Event,
     Introduction,
     IntroductionMessage,
     IntroductionStep,
@@ -74,6 +76,7 @@ class World:
     issue_slug: str
     buyer_email: str
     introduction_id: int  # an accepted one, with a message, for the page checks
+    event_id: int
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +115,10 @@ def _seed() -> World:
     db.session.add(Match(need=need, solution=solution, score=1.0, evidence=1.0, delivered=True,
                          reasons=[{"kind": "terms", "detail": {"terms": ["sludge"]}}]))
     introduction = _accepted_introduction(org, need.organization, supplier, buyer)
+    event = Event(title="Yixing B2B day", kind="b2b", base="yixing", location="Yixing",
+                  starts_on=date.today() + timedelta(days=30), capacity=40,
+                  programme="## Morning\n\nPitches by the exhibitors.")
+    db.session.add(event)
     staff = factories.UserFactory(staff=True, email="staff@example.org")
     evil = factories.OrganizationFactory(name=EVIL_NAME)
     factories.SolutionFactory(published=True, organization=evil, title="Totally safe solution")
@@ -123,7 +130,7 @@ def _seed() -> World:
     for kind in ("solution", "need"):  # the search page shows results, snippets and facets
         indexing.rebuild_index(kind)
     return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug,
-                 buyer.email, introduction.id)
+                 buyer.email, introduction.id, event.id)
 
 
 def _accepted_introduction(supplier_org, buyer_org, supplier, buyer) -> Introduction:

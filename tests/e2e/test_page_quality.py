@@ -31,6 +31,8 @@ PAGES = [
     ("need", lambda w: f"/needs/{w.need_id}", None),
     ("organisation", lambda w: f"/organizations/{w.org_id}", None),
     ("search", lambda w: "/search?q=membrane", None),
+    ("events", lambda w: "/events", None),
+    ("event", lambda w: f"/events/{w.event_id}", "buyer"),
     ("login", lambda w: "/login", None),
     ("register", lambda w: "/register", None),
     ("emagazine-archive", lambda w: "/emagazine", None),

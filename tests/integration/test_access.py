@@ -240,6 +240,13 @@ MATRIX = [
     ("GET", "/staff/introductions/propose", dict(anonymous=LOGIN, supplier=403, staff=200)),
     ("POST", "/staff/introductions/propose",
      dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),  # empty form
+    ("GET", "/events", dict(anonymous=200, supplier=200, staff=200)),
+    ("GET", "/events/{event}", dict(anonymous=200, buyer=200, staff=200)),
+    ("GET", "/events/{event}/event.ics", dict(anonymous=200, supplier=200)),
+    ("POST", "/events/{event}/register",
+     dict(anonymous=LOGIN, supplier=302, buyer=302, staff=403)),
+    ("POST", "/events/{event}/cancel",
+     dict(anonymous=LOGIN, supplier=409, staff=403)),  # not registered
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
