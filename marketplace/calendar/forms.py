@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -19,6 +20,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace import constants
 from marketplace.form_fields import EVENT_KIND_NAMES, HttpUrlField, choices, title_rules
@@ -48,3 +50,13 @@ class EventForm(FlaskForm):
                                    _l("The event cannot end before it starts.")]
             ok = False
         return ok
+
+
+class ExhibitsForm(FlaskForm):
+    """Which of its published solutions an exhibitor shows at the event."""
+
+    solutions = SelectMultipleField(_l("Solutions we show"), coerce=int,
+                                    validators=[Optional()],
+                                    widget=ListWidget(prefix_label=False),
+                                    option_widget=CheckboxInput())
+    submit = SubmitField(_l("Save our exhibits"))

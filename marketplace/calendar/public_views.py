@@ -11,7 +11,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from marketplace.accounts.access import organization_required
-from marketplace.calendar import registration
+from marketplace.calendar import exhibits, registration
+from marketplace.calendar.forms import ExhibitsForm
 from marketplace.extensions import db
 from marketplace.form_fields import EVENT_KIND_NAMES, ActionForm
 from marketplace.models import Event
@@ -38,7 +39,12 @@ def _page(event: Event) -> str:
     mine = registration.registration_of(current_user, event) \
         if current_user.is_authenticated else None
     taken = registration.places_taken(event)
+    form = ExhibitsForm(formdata=None)
+    if current_user.is_authenticated:
+        form.solutions.choices = [(s.id, s.title) for s in exhibits.showable(current_user)]
+        form.solutions.data = sorted(exhibits.shown_by(current_user, event))
     return render_template("calendar/detail.html", event=event, kinds=EVENT_KIND_NAMES,
+                           exhibitors=exhibits.exhibitors(event), exhibits_form=form,
                            mine=mine if mine and mine.status != RegistrationStatus.CANCELLED
                            else None, taken=taken, full=registration.is_full(event),
                            over=(event.ends_on or event.starts_on) < date.today(),
@@ -87,6 +93,24 @@ def cancel(event_id: int):
         return _page(event), 409
     db.session.commit()
     flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for("calendar.detail", event_id=event.id))
+
+
+@bp.post("/<int:event_id>/exhibits")
+@organization_required
+def choose_exhibits(event_id: int):
+    event = _event(event_id)
+    form = ExhibitsForm()
+    form.solutions.choices = [(s.id, s.title) for s in exhibits.showable(current_user)]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        exhibits.choose(current_user, event, form.solutions.data)
+    except registration.RegistrationError as error:
+        flash(str(error), "error")
+        return _page(event), 409
+    db.session.commit()
+    flash(_("Your exhibits are saved."), "success")
     return redirect(url_for("calendar.detail", event_id=event.id))
 
 

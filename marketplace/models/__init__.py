@@ -1,7 +1,7 @@
 """The domain model: one module per domain, all on one declarative base."""
 
 from marketplace.models.audit import AuditAction, AuditEntry
-from marketplace.models.calendar import EventRegistration
+from marketplace.models.calendar import EventExhibit, EventRegistration
 from marketplace.models.discovery import EmbeddingCache, Match, SavedSearch
 from marketplace.models.emagazine import (
     Event,
@@ -30,6 +30,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Event",
+    "EventExhibit",
     "EventRegistration",
     "Issue",
     "IssueDelivery",

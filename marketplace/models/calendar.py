@@ -1,4 +1,5 @@
-"""Who takes part in an event: registrations, with a waitlist once the event is full."""
+"""Who takes part in an event: registrations, with a waitlist once the event is full, and
+the solutions exhibitors show there."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from marketplace.models.states import RegistrationStatus, state_column
 
 if TYPE_CHECKING:
     from marketplace.models.emagazine import Event
+    from marketplace.models.listings import Solution
     from marketplace.models.organizations import Organization
     from marketplace.models.users import User
 
@@ -39,3 +41,19 @@ class EventRegistration(db.Model):
     event: Mapped[Event] = relationship()
     user: Mapped[User] = relationship()
     organization: Mapped[Organization] = relationship()
+
+
+class EventExhibit(db.Model):
+    """A published solution a registered supplier shows at an event."""
+
+    __tablename__ = "event_exhibits"
+    __table_args__ = (UniqueConstraint("event_id", "solution_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
+                                          index=True)
+    solution_id: Mapped[int] = mapped_column(ForeignKey("solutions.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    event: Mapped[Event] = relationship()
+    solution: Mapped[Solution] = relationship()

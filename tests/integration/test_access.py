@@ -245,6 +245,8 @@ MATRIX = [
     ("GET", "/events/{event}/event.ics", dict(anonymous=200, supplier=200)),
     ("POST", "/events/{event}/register",
      dict(anonymous=LOGIN, supplier=302, buyer=302, staff=403)),
+    ("POST", "/events/{event}/exhibits",
+     dict(anonymous=LOGIN, supplier=409, buyer=409, staff=403)),  # not registered
     ("POST", "/events/{event}/cancel",
      dict(anonymous=LOGIN, supplier=409, staff=403)),  # not registered
     ("GET", "/register", dict(anonymous=200, supplier=302)),

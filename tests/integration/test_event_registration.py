@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Event, EventRegistration
-from tests.factories import UserFactory
+from tests.factories import SolutionFactory, UserFactory
 
 
 @pytest.fixture
@@ -94,3 +94,25 @@ def test_staff_set_the_capacity_and_the_programme(client, auth, fair):
         "title": fair.title, "kind": "b2b", "base": "yixing",
         "starts_on": fair.starts_on.isoformat(), "capacity": "-3"})
     assert bad.status_code == 400
+
+
+def test_a_registered_supplier_chooses_what_it_exhibits(client, auth, fair):
+    supplier = UserFactory()
+    shown = SolutionFactory(organization=supplier.organization, published=True,
+                            title="Membrane bioreactor")
+    SolutionFactory(organization=supplier.organization, published=True, title="Not shown")
+    others = SolutionFactory(published=True)
+    auth.login(supplier)
+    refused = client.post(f"/events/{fair.id}/exhibits", data={"solutions": [shown.id]})
+    assert refused.status_code == 409  # not registered yet
+
+    client.post(f"/events/{fair.id}/register")
+    assert client.post(f"/events/{fair.id}/exhibits",
+                       data={"solutions": [others.id]}).status_code == 400  # not theirs
+    assert client.post(f"/events/{fair.id}/exhibits",
+                       data={"solutions": [shown.id]}).status_code == 302
+
+    auth.logout()
+    page = client.get(f"/events/{fair.id}").get_data(as_text=True)
+    assert supplier.organization.name in page and "Membrane bioreactor" in page
+    assert "Not shown" not in page
