@@ -116,3 +116,9 @@ def test_a_registered_supplier_chooses_what_it_exhibits(client, auth, fair):
     page = client.get(f"/events/{fair.id}").get_data(as_text=True)
     assert supplier.organization.name in page and "Membrane bioreactor" in page
     assert "Not shown" not in page
+
+
+def test_the_event_page_title_is_the_events_own(client, fair):
+    page = client.get(f"/events/{fair.id}").get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Yixing B2B day") and "Exhibitors" not in title
