@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from marketplace.extensions import db
+from marketplace.introductions.brokering import contact_person
 from marketplace.models import (
     Introduction,
     IntroductionMessage,
@@ -68,17 +69,12 @@ def _one_per_need(matches: list[Match], used: set[int]):
             yield match
 
 
-def _contact(org_id: int) -> User | None:
-    return db.session.scalar(select(User).where(User.organization_id == org_id)
-                             .order_by(User.id))
-
-
 def _story(match: Match, stage: str, asker: str, reason: str | None, days_ago: int) -> None:
     need, solution = match.need, match.solution
     sender_org, recipient_org = ((need.organization_id, solution.organization_id)
                                  if asker == "buyer"
                                  else (solution.organization_id, need.organization_id))
-    sender, recipient = _contact(sender_org), _contact(recipient_org)
+    sender, recipient = contact_person(sender_org), contact_person(recipient_org)
     sent_at = utcnow() - timedelta(days=days_ago)
     introduction = Introduction(
         need=need, solution=solution, match=match, sender_org_id=sender_org,

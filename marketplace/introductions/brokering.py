@@ -44,7 +44,7 @@ def propose(staff: User, need: Need, solution: Solution, message: str) -> Introd
     introduction = Introduction(
         need=need, solution=solution, match=interest.match_of(need, solution),
         sender_org_id=need.organization_id, recipient_org_id=solution.organization_id,
-        sender=_contact_of(need.organization_id), proposed_by=staff, message=message,
+        sender=contact_person(need.organization_id), proposed_by=staff, message=message,
         open_pair=interest.pair_key(need, solution))
     introduction.steps.append(IntroductionStep(actor=staff, stage=IntroductionStage.NEW))
     db.session.add(introduction)
@@ -56,8 +56,9 @@ def propose(staff: User, need: Need, solution: Solution, message: str) -> Introd
     return introduction
 
 
-def _contact_of(organization_id: int) -> User | None:
-    """The buyer side's contact person for a proposal: its first active member."""
+def contact_person(organization_id: int) -> User | None:
+    """An organisation's contact person when nobody on its side has acted yet: its first
+    active member (a proposal's buyer side, the demo's introductions)."""
     return db.session.scalar(select(User).where(User.organization_id == organization_id,
                                                 User.is_active_account).order_by(User.id))
 

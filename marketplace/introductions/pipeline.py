@@ -28,6 +28,10 @@ class MovedMeanwhile(IllegalMove):
     """Someone else changed the introduction since the mover loaded it."""
 
 
+MOVED_MEANWHILE = _l("Someone else changed this introduction a moment ago. "
+                     "Here it is as it is now.")
+
+
 def allowed_moves(introduction: Introduction, side: str | None) -> list[str]:
     """The stages ``side`` may move the introduction to now."""
     stage = introduction.stage
@@ -79,8 +83,7 @@ def _move(introduction: Introduction, user: User, stage: str, seen_version: int,
           note: str = "") -> None:
     side = introduction.side_of(user.organization_id)
     if seen_version != introduction.version:
-        raise MovedMeanwhile(_l("Someone else changed this introduction a moment ago. "
-                                "Here it is as it is now."))
+        raise MovedMeanwhile(MOVED_MEANWHILE)
     if stage not in allowed_moves(introduction, side):
         raise IllegalMove(_l("This introduction cannot move to that stage now."))
     # The version check in SQL: of two moves made at the same moment, the second changes
@@ -91,8 +94,7 @@ def _move(introduction: Introduction, user: User, stage: str, seen_version: int,
         .values(version=seen_version + 1)
         .execution_options(synchronize_session=False)).rowcount
     if not moved:
-        raise MovedMeanwhile(_l("Someone else changed this introduction a moment ago. "
-                                "Here it is as it is now."))
+        raise MovedMeanwhile(MOVED_MEANWHILE)
     db.session.refresh(introduction, ["version"])
     introduction.stage = stage
     introduction.stage_changed_at = utcnow()
