@@ -104,11 +104,14 @@ def _story(match: Match, stage: str, asker: str, reason: str | None, days_ago: i
     for number, reached in enumerate(PIPELINE[:PIPELINE.index(stage) + 1]):
         _step(introduction, reached, recipient if number % 2 == 0 else sender,
               answered + timedelta(days=3 * number))
-    for number, text in enumerate(MESSAGES):
-        author = recipient if number % 2 == 0 else sender
+    # The supplier asks about the need; the buyer answers.
+    supplier_side = (recipient, recipient_org) if asker == "buyer" else (sender, sender_org)
+    buyer_side = (sender, sender_org) if asker == "buyer" else (recipient, recipient_org)
+    for number, ((author, org_id), text) in enumerate(zip((supplier_side, buyer_side),
+                                                          MESSAGES, strict=True)):
         introduction.messages.append(IntroductionMessage(
-            author=author, organization_id=author.organization_id if author else recipient_org,
-            body=text, created_at=answered + timedelta(hours=5 + number)))
+            author=author, organization_id=org_id, body=text,
+            created_at=answered + timedelta(hours=5 + number)))
 
 
 def _step(introduction: Introduction, stage: str, actor: User | None, at) -> None:
