@@ -4,6 +4,7 @@ from flask import Flask
 
 from marketplace.accounts import access  # noqa: F401  (registers the user loader)
 from marketplace.accounts import views as accounts
+from marketplace.calendar import meeting_views
 from marketplace.calendar import public_views as public_calendar
 from marketplace.calendar import views as calendar
 from marketplace.discovery import match_views, search_views
@@ -18,6 +19,6 @@ from marketplace.staff import views as staff
 def register_blueprints(app: Flask) -> None:
     for blueprint in (public_views.bp, search_views.bp, accounts.bp, owner_views.bp, staff.bp,
                       match_views.bp, notifications.bp, staff_views.bp, reader_views.bp,
-                      calendar.bp, public_calendar.bp, introductions.bp,
+                      calendar.bp, public_calendar.bp, meeting_views.bp, introductions.bp,
                       introductions_staff.bp):
         app.register_blueprint(blueprint)

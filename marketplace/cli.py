@@ -12,6 +12,7 @@ from werkzeug.serving import run_simple
 
 from marketplace import jobs
 from marketplace.accounts.registration import find_user_by_email
+from marketplace.calendar import meetings, schedule
 from marketplace.demo import introductions, world
 from marketplace.digests import content, sending
 from marketplace.discovery import index_check, indexing, match_evaluation, matching
@@ -20,7 +21,7 @@ from marketplace.discovery.matching import rebuild_all
 from marketplace.discovery.ranking_evaluation import database_with_schema, evaluate
 from marketplace.extensions import db
 from marketplace.listings.lifecycle import expire_overdue_and_commit
-from marketplace.models import Organization, User
+from marketplace.models import Event, Organization, User
 from marketplace.models._time import utcnow
 from marketplace.models.states import IntroductionStage
 from marketplace.outbox import relay
@@ -31,6 +32,7 @@ users_cli = AppGroup("users", help="Accounts.")
 search_cli = AppGroup("search", help="The search index.")
 digests_cli = AppGroup("digests", help="Match digest e-mails.")
 matches_cli = AppGroup("matches", help="The match ledger and its delivery rule.")
+events_cli = AppGroup("events", help="Events and their B2B meetings.")
 
 
 @demo_cli.command("seed")
@@ -232,6 +234,25 @@ def digests_preview(email: str, html: bool) -> None:
     click.echo(part.get_content())
 
 
+@events_cli.command("schedule")
+@click.argument("event_id", type=int)
+@click.option("--time-limit", default=schedule.DEFAULT_TIME_LIMIT, show_default=True,
+              type=click.FloatRange(min=0.1), help="Seconds CP-SAT may search.")
+def events_schedule(event_id: int, time_limit: float) -> None:
+    """Place the event's accepted meeting requests in slots and tables (a proposal until
+    staff publish it; after that, the people affected are told what changed)."""
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise click.ClickException(f"No event {event_id}.")
+    try:
+        result = schedule.run(event, time_limit=time_limit)
+    except meetings.MeetingError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{result.meetings} meetings placed by {result.solver} ({result.status}); "
+               f"the greedy baseline placed {result.greedy_meetings}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -249,7 +270,8 @@ def serve(host: str, port: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (demo_cli, listings_cli, users_cli, search_cli, digests_cli, matches_cli):
+    for group in (demo_cli, listings_cli, users_cli, search_cli, digests_cli, matches_cli,
+                  events_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(eval_ranking)

@@ -100,6 +100,7 @@ def _mail_settings(environ: Mapping[str, str], instance: Path, embedded: bool) -
         # One limit for every worker together (counted in Redis); 0 means no limit.
         "MAIL_RATE_PER_SECOND": int(environ.get("MAIL_RATE_PER_SECOND", "500")),
         "DIGEST_BATCH_SIZE": 200,  # users per digest job: one SMTP connection each
+        "SCHEDULER_TIME_LIMIT": 20.0,  # seconds CP-SAT may take for an event's meetings
         # A delivery claimed but not sent after this long (its worker died) is sent again.
         "MAIL_CLAIM_TIMEOUT": 600,
         "EMAGAZINE_BATCH_SIZE": 250,  # recipients per sending job

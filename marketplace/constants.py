@@ -142,6 +142,24 @@ INTRODUCTION_STAGES = {
     "expired": _l("Expired"),
 }
 
+# B2B meetings (marketplace.models.states: ScheduleState, MeetingRequestStatus, MeetingStatus).
+SCHEDULE_STATES = {
+    "draft": _l("Proposal, not published"),
+    "preliminary": _l("Preliminary schedule"),
+    "final": _l("Final schedule"),
+}
+MEETING_REQUEST_STATUSES = {
+    "requested": _l("Waiting for an answer"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+}
+MEETING_STATUSES = {
+    "scheduled": _l("Scheduled"),
+    "cancelled": _l("Cancelled"),
+    "held": _l("Held"),
+    "no_show": _l("No-show"),
+}
+
 DECLINE_REASON_LABELS = {
     "not_relevant": _l("Not relevant to our need or offer"),
     "too_early": _l("Too early stage (TRL)"),

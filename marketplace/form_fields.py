@@ -11,12 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
+    SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
     URLField,
 )
 from wtforms.validators import (
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -25,6 +28,7 @@ from wtforms.validators import (
 )
 
 from marketplace import constants
+from marketplace.models.introductions import DECLINE_REASONS
 from marketplace.taxonomy import taxonomy
 from marketplace.templating import current_language, safe_url
 
@@ -167,6 +171,22 @@ AUDIENCE_ROLE_CHOICES = [("subscriber", _l("Public subscribers")),
 
 def sector_choices() -> list[tuple[str, str]]:
     return taxonomy().choices(current_language())
+
+
+def decline_reason_field() -> SelectField:
+    """Why a request is declined: the introductions' list, for introductions and meetings."""
+    return SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))],
+                       choices=[("", _l("Choose a reason"))]
+                       + [(code, constants.DECLINE_REASON_LABELS[code])
+                          for code in DECLINE_REASONS])
+
+
+def decline_note_field() -> TextAreaField:
+    return TextAreaField(_l("A few words (required for “Other”)"),
+                         validators=[Optional(), Length(max=DECLINE_NOTE_LIMIT)])
+
+
+DECLINE_NOTE_LIMIT = 500
 
 
 class ActionForm(FlaskForm):

@@ -66,6 +66,8 @@ JOBS = {job.name: job for job in (
         "mail"),
     Job("introductions.notice_one", "marketplace.introductions.notices:send_one", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
+    Job("introductions.meeting_held", "marketplace.introductions.pipeline:record_meeting",
+        "matching"),
     Job("calendar.send_mail", "marketplace.calendar.registration:send_mail", "mail",
         retry_on=(TRANSIENT_MAIL_ERROR,), max_retries=5),
     Job("emagazine.tick", "marketplace.emagazine.sending:tick", "mail"),

@@ -204,6 +204,9 @@ def init_app(app: Flask) -> None:
         "stage_name": constants.INTRODUCTION_STAGES,
         "decline_reason_name": constants.DECLINE_REASON_LABELS,
         "wish_name": constants.WISH_LABELS,
+        "schedule_state_name": constants.SCHEDULE_STATES,
+        "meeting_request_status_name": constants.MEETING_REQUEST_STATUSES,
+        "meeting_status_name": constants.MEETING_STATUSES,
     }
     for name, mapping in labels.items():
         app.jinja_env.filters[name] = _labeller(mapping)

@@ -1,5 +1,5 @@
-"""The event form staff use for the calendar.
-"""
+"""The calendar's forms: the event staff edit, exhibits, and the B2B meetings (set-up,
+availability, requests and their answers, moves, outcomes)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -23,7 +27,15 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace import constants
-from marketplace.form_fields import EVENT_KIND_NAMES, HttpUrlField, choices, title_rules
+from marketplace.calendar.meetings import REASON_LIMIT, SLOT_MINUTES
+from marketplace.form_fields import (
+    EVENT_KIND_NAMES,
+    HttpUrlField,
+    choices,
+    decline_note_field,
+    decline_reason_field,
+    title_rules,
+)
 
 
 class EventForm(FlaskForm):
@@ -60,3 +72,61 @@ class ExhibitsForm(FlaskForm):
                                     widget=ListWidget(prefix_label=False),
                                     option_widget=CheckboxInput())
     submit = SubmitField(_l("Save our exhibits"))
+
+
+class MeetingSetupForm(FlaskForm):
+    """Staff set the B2B meetings up: slots of one length, tables and a per-person cap."""
+
+    day = DateField(_l("Day of the meetings"), validators=[DataRequired()])
+    first = TimeField(_l("First meeting at (venue time)"), validators=[DataRequired()])
+    count = IntegerField(_l("Number of slots"), default=12,
+                         validators=[InputRequired(), NumberRange(min=1, max=48)])
+    minutes = SelectField(_l("Meeting length"), coerce=int, default=25,
+                          choices=[(m, _l("%(n)d minutes", n=m)) for m in SLOT_MINUTES])
+    gap = IntegerField(_l("Minutes between meetings"), default=5,
+                       validators=[InputRequired(), NumberRange(min=0, max=120)])
+    tables = IntegerField(_l("Tables"), default=20,
+                          validators=[InputRequired(), NumberRange(min=1, max=500)])
+    cap = IntegerField(_l("Meetings per person, at most"), default=8,
+                       validators=[InputRequired(), NumberRange(min=1, max=48)])
+    submit = SubmitField(_l("Save the meeting slots"))
+
+
+class AvailabilityForm(FlaskForm):
+    slots = SelectMultipleField(_l("Slots I can meet in"), coerce=int, validators=[Optional()],
+                                widget=ListWidget(prefix_label=False),
+                                option_widget=CheckboxInput())
+    submit = SubmitField(_l("Save my availability"))
+
+
+class MeetingRequestForm(FlaskForm):
+    """Ask another participant for a meeting, about a need and a solution of yours and
+    theirs ("need id:solution id"), with a short reason."""
+
+    recipient = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    listings = SelectField(_l("About"))
+    reason = TextAreaField(_l("Why meet? (one or two sentences)"), validators=[
+        DataRequired(_l("Say in a sentence why you would like to meet: "
+                        "a reason makes a yes more likely.")),
+        Length(max=REASON_LIMIT)])
+    submit = SubmitField(_l("Request a meeting"))
+
+
+class MeetingDeclineForm(FlaskForm):
+    reason = decline_reason_field()
+    note = decline_note_field()
+    submit = SubmitField(_l("Decline"))
+
+
+class MeetingMoveForm(FlaskForm):
+    slot = SelectField(_l("Slot"), coerce=int)
+    table = IntegerField(_l("Table"), validators=[InputRequired(), NumberRange(min=1)])
+    submit = SubmitField(_l("Move"))
+
+
+class OutcomeForm(FlaskForm):
+    outcome = HiddenField(validators=[AnyOf(("held", "no_show"))])
+
+
+class PublishForm(FlaskForm):
+    state = HiddenField(validators=[AnyOf(("preliminary", "final"))])

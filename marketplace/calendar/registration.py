@@ -11,12 +11,12 @@ from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 from sqlalchemy import func, select
 
+from marketplace.calendar import agendas, meetings
 from marketplace.extensions import db
 from marketplace.mailing import transport
 from marketplace.models import Event, EventRegistration, User
 from marketplace.models._time import utcnow
 from marketplace.models.states import RegistrationStatus
-from marketplace.outbox import relay
 
 
 class RegistrationError(Exception):
@@ -57,7 +57,7 @@ def register(user: User, event: Event) -> EventRegistration:
         else RegistrationStatus.REGISTERED
     registration.confirmed_at = None if full else utcnow()
     db.session.flush()
-    _queue_mail("event_waitlisted" if full else "event_registered", registration)
+    meetings.queue_mail("event_waitlisted" if full else "event_registered", registration)
     return registration
 
 
@@ -67,8 +67,9 @@ def cancel(user: User, event: Event) -> None:
         raise RegistrationError(_l("You are not registered for this event."))
     had_place = registration.status == RegistrationStatus.REGISTERED
     registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, utcnow()
+    meetings.withdraw(registration)
     db.session.flush()
-    _queue_mail("event_cancelled", registration)
+    meetings.queue_mail("event_cancelled", registration)
     if had_place:
         _move_up_the_waitlist(event)
 
@@ -81,18 +82,20 @@ def _move_up_the_waitlist(event: Event) -> None:
     if first is not None and not is_full(event):
         first.status, first.confirmed_at = RegistrationStatus.REGISTERED, utcnow()
         db.session.flush()
-        _queue_mail("event_registered", first)
+        meetings.queue_mail("event_registered", first)
 
 
-def _queue_mail(name: str, registration: EventRegistration) -> None:
-    relay.emit(relay.EVENT_MAIL, {"mail": name, "registration": registration.id})
 
 
-def send_mail(name: str, registration_id: int) -> int:
-    """The ``calendar.send_mail`` job: the confirmation, with the event's ``.ics``."""
+def send_mail(name: str, registration_id: int, request_id: int | None = None,
+              meeting_id: int | None = None) -> int:
+    """The ``calendar.send_mail`` job: the confirmation, with the event's ``.ics``; or one of
+    the meeting mails (``agendas.MAILS``)."""
     registration = db.session.get(EventRegistration, registration_id)
     if registration is None or not registration.user.is_active_account:
         return 0
+    if name in agendas.MAILS:
+        return agendas.send_mail(name, registration, request_id, meeting_id)
     user, event = registration.user, registration.event
     attachments = () if name == "event_cancelled" else (
         transport.Attachment("event.ics", "text/calendar", ics(event)),)

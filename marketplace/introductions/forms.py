@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace import constants
-from marketplace.form_fields import choices
-from marketplace.models.introductions import DECLINE_REASONS, MESSAGE_LIMIT
+from marketplace.form_fields import choices, decline_note_field, decline_reason_field
+from marketplace.models.introductions import MESSAGE_LIMIT
 
 NOTE_LIMIT = 500
 
@@ -45,12 +45,8 @@ class AcceptForm(_Versioned):
 
 
 class DeclineForm(_Versioned):
-    reason = SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))],
-                         choices=[("", _l("Choose a reason"))]
-                         + [(code, constants.DECLINE_REASON_LABELS[code])
-                            for code in DECLINE_REASONS])
-    note = TextAreaField(_l("A few words (required for “Other”)"),
-                         validators=[Optional(), Length(max=NOTE_LIMIT)])
+    reason = decline_reason_field()
+    note = decline_note_field()
     submit = SubmitField(_l("Decline"))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from marketplace.extensions import db
 from marketplace.introductions import notices
-from marketplace.models import Introduction, IntroductionStep, Match, User
+from marketplace.models import Introduction, IntroductionStep, Match, Meeting, Need, Solution, User
 from marketplace.models._time import utcnow
 from marketplace.models.introductions import DECLINE_REASONS
 from marketplace.models.states import CLOSED, PIPELINE, IntroductionStage, MatchState
@@ -111,3 +111,51 @@ def _dismiss_match(introduction: Introduction) -> None:
         return
     match.buyer_state = match.supplier_state = MatchState.DISMISSED
     match.buyer_dismiss_reason = match.supplier_dismiss_reason = "not_relevant"
+
+
+def record_meeting(payload: dict) -> int | None:
+    """The ``introductions.meeting_held`` job: two organisations met at an event about a need
+    and a solution.  Their open introduction moves to "meeting" (a request still unanswered
+    counts as accepted: they have met); with none open, one starts there, so the pipeline
+    goes on from the meeting.  Returns the introduction's id."""
+    meeting = db.session.get(Meeting, payload["meeting"])
+    if meeting is None:
+        return None
+    actor = db.session.get(User, payload["actor"])
+    introduction = db.session.scalar(db.select(Introduction).where(
+        Introduction.open_pair == f"{payload['need']}:{payload['solution']}"))
+    if introduction is None:
+        introduction = _introduction_from_meeting(payload)
+    elif PIPELINE.index(IntroductionStage.MEETING) > _position(introduction.stage):
+        if introduction.accepted_at is None:
+            introduction.accepted_at = utcnow()
+        introduction.stage, introduction.stage_changed_at = IntroductionStage.MEETING, utcnow()
+        introduction.version += 1
+        introduction.steps.append(IntroductionStep(actor=actor, stage=IntroductionStage.MEETING,
+                                                   note=MET_AT_EVENT))
+    meeting.introduction = introduction
+    db.session.commit()
+    return introduction.id
+
+
+MET_AT_EVENT = "Met at a B2B meeting of the event."
+
+
+def _position(stage: str) -> int:
+    return PIPELINE.index(stage) if stage in PIPELINE else -1
+
+
+def _introduction_from_meeting(payload: dict) -> Introduction:
+    need = db.session.get(Need, payload["need"])
+    solution = db.session.get(Solution, payload["solution"])
+    requester_org, recipient_org = payload["requester_org"], payload["recipient_org"]
+    introduction = Introduction(
+        need=need, solution=solution, match=db.session.scalar(db.select(Match).where(
+            Match.need_id == need.id, Match.solution_id == solution.id)),
+        sender_org_id=requester_org, recipient_org_id=recipient_org,
+        message=MET_AT_EVENT, stage=IntroductionStage.MEETING, accepted_at=utcnow(),
+        open_pair=f"{need.id}:{solution.id}")
+    introduction.steps.append(IntroductionStep(stage=IntroductionStage.MEETING,
+                                               note=MET_AT_EVENT))
+    db.session.add(introduction)
+    return introduction

@@ -1,7 +1,14 @@
 """The domain model: one module per domain, all on one declarative base."""
 
 from marketplace.models.audit import AuditAction, AuditEntry
-from marketplace.models.calendar import EventExhibit, EventRegistration
+from marketplace.models.calendar import (
+    EventExhibit,
+    EventRegistration,
+    Meeting,
+    MeetingRequest,
+    MeetingSlot,
+    MeetingUnavailability,
+)
 from marketplace.models.discovery import EmbeddingCache, Match, SavedSearch
 from marketplace.models.emagazine import (
     Event,
@@ -32,6 +39,10 @@ __all__ = [
     "Event",
     "EventExhibit",
     "EventRegistration",
+    "Meeting",
+    "MeetingRequest",
+    "MeetingSlot",
+    "MeetingUnavailability",
     "Issue",
     "IssueDelivery",
     "IssueEdition",

@@ -14,6 +14,7 @@ from marketplace.models._time import UTCDateTime, utcnow
 from marketplace.models.mail import DeliveryMixin
 from marketplace.models.states import (
     IssueStatus,
+    ScheduleState,
     SubscriberStatus,
     state_column,
 )
@@ -73,6 +74,12 @@ class Event(db.Model):
     programme: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Places for participants; None: no limit.  Past it, registrations join the waitlist.
     capacity: Mapped[int | None] = mapped_column()
+    # B2B meetings (issue 13): None tables means the event has none.
+    meeting_minutes: Mapped[int] = mapped_column(default=25, server_default="25")
+    meeting_tables: Mapped[int | None] = mapped_column()
+    meeting_cap: Mapped[int] = mapped_column(default=8, server_default="8")
+    schedule_state: Mapped[str] = state_column("schedule_state", ScheduleState,
+                                               ScheduleState.DRAFT, server_default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -88,6 +88,31 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ScheduleState(StrEnum):
+    """An event's B2B meeting schedule: a proposal staff work on, then published to the
+    participants as preliminary, then as final."""
+
+    DRAFT = "draft"
+    PRELIMINARY = "preliminary"
+    FINAL = "final"
+
+
+class MeetingRequestStatus(StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class MeetingStatus(StrEnum):
+    """A meeting the scheduler placed: until the day, scheduled (or cancelled when it no
+    longer fits); on the day, held or a no-show."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    HELD = "held"
+    NO_SHOW = "no_show"
+
+
 def allowed_values(column: str, states: type[StrEnum]) -> CheckConstraint:
     """The CHECK constraint that keeps ``column`` to ``states`` (named ck_<table>_<column>)."""
     values = ", ".join(f"'{state.value}'" for state in states)

@@ -46,8 +46,12 @@ ACCOUNT_MAIL = "account.mail"
 # Mail about an introduction: payload {"mail": <template name>, "introduction": <id>,
 # "to": <organisation id>, "message": <message id> | None}.
 INTRODUCTION_MAIL = "introduction.mail"
-# Mail about an event registration: payload {"mail": <template name>, "registration": <id>}.
+# Mail about an event registration or its meetings: payload {"mail": <template name>,
+# "registration": <id>, "request": <meeting request id> | None, "meeting": <id> | None}.
 EVENT_MAIL = "event.mail"
+# A B2B meeting was held: payload {"meeting", "need", "solution", "requester_org",
+# "recipient_org", "actor"} (ids); the introductions pipeline moves the pair to "meeting".
+MEETING_HELD = "meeting.held"
 
 CHANGES_KEY = "outbox_listing_changes"
 NEW_EVENTS_KEY = "outbox_new_event_ids"

@@ -29,11 +29,18 @@ def _introduction_mail(event: OutboxEvent) -> None:
 
 
 def _event_mail(event: OutboxEvent) -> None:
-    jobs.enqueue("calendar.send_mail", event.payload["mail"], int(event.payload["registration"]))
+    payload = event.payload
+    jobs.enqueue("calendar.send_mail", payload["mail"], int(payload["registration"]),
+                 payload.get("request"), payload.get("meeting"))
+
+
+def _meeting_held(event: OutboxEvent) -> None:
+    jobs.enqueue("introductions.meeting_held", event.payload)
 
 
 HANDLERS = {relay.LISTING_CHANGED: _listing_changed, relay.ACCOUNT_MAIL: _account_mail,
-            relay.INTRODUCTION_MAIL: _introduction_mail, relay.EVENT_MAIL: _event_mail}
+            relay.INTRODUCTION_MAIL: _introduction_mail, relay.EVENT_MAIL: _event_mail,
+            relay.MEETING_HELD: _meeting_held}
 
 
 def handle(event: OutboxEvent) -> None:

@@ -20,6 +20,13 @@
     }
   });
 
+  // <button data-print>: print the page (the agenda's print style hides the rest).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   // <form data-confirm="question">: ask before submitting.
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
