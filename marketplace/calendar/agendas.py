@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 from sqlalchemy import or_, select
@@ -106,6 +107,13 @@ MAILS = ("meeting_requested", "meeting_accepted", "meeting_declined", "agenda",
 
 def send_mail(name: str, registration: EventRegistration, request_id: int | None,
               meeting_id: int | None) -> int:
+    # The match's reasons are worded in the reader's language, outside any request.
+    with force_locale(registration.user.language):
+        return _send_mail(name, registration, request_id, meeting_id)
+
+
+def _send_mail(name: str, registration: EventRegistration, request_id: int | None,
+               meeting_id: int | None) -> int:
     user, event = registration.user, registration.event
     request = db.session.get(MeetingRequest, request_id) if request_id else None
     meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
