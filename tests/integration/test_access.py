@@ -5,12 +5,23 @@ organisation with the same role.  Drafts of others are 404 (their existence is n
 listings others may see but not change are 403.
 """
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
+from marketplace.calendar import meetings
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, Issue, IssueEdition, IssueSection, Match
+from marketplace.models import (
+    Event,
+    EventRegistration,
+    Introduction,
+    Issue,
+    IssueEdition,
+    IssueSection,
+    Match,
+    Meeting,
+    MeetingRequest,
+)
 from tests.factories import NeedFactory, OrganizationFactory, SolutionFactory, UserFactory
 
 LOGIN = "login"  # anonymous users are sent to the sign-in page
@@ -50,6 +61,7 @@ def world():
         "org": OrganizationFactory(),
         **_issue_with_section(),
         "event": _event(),
+        **_b2b_day(supplier, buyer, other_buyer, published_need, published_solution),
     }
 
 
@@ -58,6 +70,34 @@ def _event():
     db.session.add(event)
     db.session.commit()
     return event
+
+
+def _b2b_day(supplier, buyer, other_buyer, need, solution):
+    """An event with B2B meetings: the supplier, the buyer and the other buyer have places;
+    the buyer's accepted request to the supplier is a published meeting, the other buyer's
+    request to the supplier waits for an answer."""
+    event = Event(title="B2B day", kind="b2b", base="yixing", starts_on=date(2099, 1, 1))
+    db.session.add(event)
+    db.session.flush()
+    [slot, _] = meetings.set_up(event, day=event.starts_on, first=time(9), count=2, minutes=25,
+                                gap=5, tables=2, cap=4)
+    places = {user: EventRegistration(event=event, user=user, organization_id=user.organization_id)
+              for user in (supplier, buyer, other_buyer)}
+    db.session.add_all(places.values())
+    db.session.flush()
+    accepted = MeetingRequest(event=event, requester=places[buyer], recipient=places[supplier],
+                              pair="a", need=need, solution=solution, reason="Meet?",
+                              status="accepted")
+    other_need = NeedFactory(organization=other_buyer.organization, published=True)
+    waiting = MeetingRequest(event=event, requester=places[other_buyer],
+                             recipient=places[supplier], pair="b", need=other_need,
+                             solution=solution, reason="Meet us too?")
+    meeting = Meeting(event=event, request=accepted, slot_id=slot.id, table=1)
+    event.schedule_state = "preliminary"
+    db.session.add_all([accepted, waiting, meeting])
+    db.session.commit()
+    return {"b2b": event, "buyer_place": places[buyer], "waiting_request": waiting,
+            "meeting": meeting}
 
 
 def _issue_with_section():
@@ -249,6 +289,47 @@ MATRIX = [
      dict(anonymous=LOGIN, supplier=409, buyer=409, staff=403)),  # not registered
     ("POST", "/events/{event}/cancel",
      dict(anonymous=LOGIN, supplier=409, staff=403)),  # not registered
+    # B2B meetings: only participants, each seeing their own; staff run the schedule.
+    ("GET", "/events/{event}/meetings", dict(supplier=404)),  # an event without meetings
+    ("GET", "/events/{b2b}/meetings",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, other_supplier=403, staff=403)),
+    ("POST", "/events/{b2b}/meetings/availability",
+     dict(anonymous=LOGIN, supplier=302, other_supplier=403, staff=403)),
+    ("GET", "/events/{b2b}/participants/{buyer_place}",
+     dict(anonymous=LOGIN, supplier=200, other_supplier=403, staff=403)),
+    ("POST", "/events/{b2b}/meetings/requests",
+     dict(anonymous=LOGIN, supplier=400, other_supplier=403, staff=403)),  # empty form
+    ("POST", "/events/{b2b}/meetings/requests/{waiting_request}/accept",
+     dict(anonymous=LOGIN, supplier=302, buyer=409, other_buyer=409, other_supplier=403,
+          staff=403)),
+    ("POST", "/events/{b2b}/meetings/requests/{waiting_request}/decline",
+     dict(anonymous=LOGIN, supplier=400, other_supplier=403, staff=403)),  # no reason
+    ("GET", "/events/{b2b}/agenda",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, other_supplier=403, staff=403)),
+    ("GET", "/events/{b2b}/agenda.ics",
+     dict(anonymous=LOGIN, supplier=200, other_supplier=403, staff=403)),
+    ("GET", "/events/{b2b}/meetings/{meeting}.ics",
+     dict(anonymous=LOGIN, supplier=200, buyer=200, other_buyer=404, other_supplier=403,
+          staff=403)),
+    ("POST", "/events/{b2b}/meetings/{meeting}/outcome",
+     dict(anonymous=LOGIN, supplier=400, other_buyer=403, other_supplier=403,
+          staff=400)),  # no outcome chosen
+    ("POST", "/events/{b2b}/check-in",
+     dict(anonymous=LOGIN, supplier=302, other_supplier=403, staff=403)),
+    ("GET", "/staff/events/{b2b}/meetings",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("POST", "/staff/events/{b2b}/meetings/setup",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),  # empty form
+    ("POST", "/staff/events/{b2b}/meetings/schedule",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
+    ("POST", "/staff/events/{b2b}/meetings/{meeting}/move",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),  # empty form
+    ("POST", "/staff/events/{b2b}/meetings/publish",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=400)),  # no state
+    ("POST", "/staff/events/{b2b}/registrations/{buyer_place}/check-in",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
+    ("GET", "/staff/events/{b2b}/report", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("GET", "/staff/events/{b2b}/report.csv", dict(anonymous=LOGIN, buyer=403, staff=200)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
@@ -283,7 +364,7 @@ def test_every_route_is_in_the_matrix(app):
         endpoint, _args = adapter.match(path.format_map({k: 1 for k in (
             "draft_solution", "published_solution", "pending_solution", "draft_need",
             "published_need", "pending_need", "org", "match", "issue", "section", "event",
-            "introduction")}
+            "introduction", "b2b", "buyer_place", "waiting_request", "meeting")}
         ).split("?")[0], method=method)
         covered.add(endpoint)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}

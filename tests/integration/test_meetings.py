@@ -373,3 +373,58 @@ def test_the_schedule_command(runner, day, people):
     assert result.exit_code == 0, result.output
     assert "1 meetings placed" in result.output and "greedy baseline placed 1" in result.output
     assert runner.invoke(args=["events", "schedule", "999999"]).exit_code != 0
+
+
+# Every state change of the meetings needs the CSRF token: (who, path, form data).
+CSRF_CASES = {
+    "availability": ("buyer", "/events/{day}/meetings/availability", {"slots": []}),
+    "request": ("supplier", "/events/{day}/meetings/requests",
+                {"recipient": "{buyer_place}", "listings": "{need}:{solution}", "reason": "Hi"}),
+    "accept": ("buyer", "/events/{day}/meetings/requests/{request}/accept", {}),
+    "decline": ("buyer", "/events/{day}/meetings/requests/{request}/decline",
+                {"reason": "timing"}),
+    "outcome": ("buyer", "/events/{day}/meetings/{meeting}/outcome", {"outcome": "held"}),
+    "check-in": ("buyer", "/events/{day}/check-in", {}),
+    "setup": ("staff", "/staff/events/{day}/meetings/setup",
+              {"day": "2099-01-01", "first": "09:00", "count": "2", "minutes": "25",
+               "gap": "5", "tables": "2", "cap": "2"}),
+    "schedule": ("staff", "/staff/events/{day}/meetings/schedule", {}),
+    "move": ("staff", "/staff/events/{day}/meetings/{meeting}/move",
+             {"slot": "{slot}", "table": "2"}),
+    "publish": ("staff", "/staff/events/{day}/meetings/publish", {"state": "final"}),
+    "staff check-in": ("staff", "/staff/events/{day}/registrations/{buyer_place}/check-in", {}),
+}
+
+
+@pytest.mark.parametrize("case", CSRF_CASES)
+def test_every_meeting_change_needs_the_csrf_token(app, client, auth, day, people, case):
+    request = meetings.request_meeting(people["supplier_place"], people["buyer_place"],
+                                       people["need"], people["solution"], "Let us meet")
+    db.session.commit()
+    meeting = Meeting(event=day, request=request, slot_id=meetings.slots(day)[0].id, table=1)
+    db.session.add(meeting)
+    day.schedule_state = "preliminary"
+    db.session.commit()
+    ids = {"day": day.id, "buyer_place": people["buyer_place"].id, "request": request.id,
+           "meeting": meeting.id, "need": people["need"].id, "solution": people["solution"].id,
+           "slot": meetings.slots(day)[1].id}
+    who, path, data = CSRF_CASES[case]
+    auth.login(UserFactory(staff=True) if who == "staff" else people[who])
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(path.format(**ids),
+                               data={k: v.format(**ids) if isinstance(v, str) else v
+                                     for k, v in data.items()})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(MeetingRequest, request.id).status == "requested"
+    meeting = db.session.get(Meeting, meeting.id)
+    assert (meeting.status, meeting.slot_id, meeting.table) == (
+        "scheduled", ids["slot"] - 1, 1)
+    assert db.session.get(Event, day.id).schedule_state == "preliminary"
+    assert len(meetings.slots(day)) == 3 and not meetings.unavailable_slot_ids(
+        people["buyer_place"])
+    assert people["buyer_place"].checked_in_at is None
+    assert len(meetings.requests_of(people["buyer_place"])) == 1
