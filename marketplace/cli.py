@@ -13,7 +13,7 @@ from werkzeug.serving import run_simple
 from marketplace import jobs
 from marketplace.accounts.registration import find_user_by_email
 from marketplace.calendar import meetings, schedule
-from marketplace.demo import introductions, world
+from marketplace.demo import b2b_day, introductions, world
 from marketplace.digests import content, sending
 from marketplace.discovery import index_check, indexing, match_evaluation, matching
 from marketplace.discovery.match_audit import audit
@@ -46,6 +46,8 @@ def demo_seed(if_empty: bool) -> None:
     db.session.commit()
     _index_and_match_everything()
     introductions.introduce(world.DOMAIN)  # from the matches just found
+    db.session.commit()
+    b2b_day.build(world.DOMAIN)  # its suggestions and requests come from those matches too
     db.session.commit()
     click.echo(f"\nDemo logins (password for all: {world.DEMO_PASSWORD})")
     for role, email in logins:

@@ -5,11 +5,21 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from marketplace.calendar import schedule, scheduler
 from marketplace.constants import ASEAN_COUNTRIES
 from marketplace.digests import sending
 from marketplace.emagazine import audience
 from marketplace.extensions import db
-from marketplace.models import Event, Introduction, Need, Organization, Solution, User
+from marketplace.models import (
+    Event,
+    Introduction,
+    MeetingRequest,
+    MeetingUnavailability,
+    Need,
+    Organization,
+    Solution,
+    User,
+)
 from marketplace.models.states import IntroductionStage
 from marketplace.taxonomy import taxonomy
 
@@ -162,3 +172,22 @@ def _closest_offers(need, live):
     fitting = [s for s in live if set(s.sectors) & set(need.sectors) and s.trl >= need.min_trl]
     best = max((len(set(s.sectors) & set(need.sectors)) for s in fitting), default=0)
     return [s for s in fitting if len(set(s.sectors) & set(need.sectors)) == best]
+
+
+def test_the_demo_b2b_day_can_be_tried(runner, client, auth):
+    """A published B2B day at Yixing, and the demo supplier still has a suggestion to ask."""
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    day = db.session.scalar(select(Event).where(Event.kind == "b2b"))
+    assert day.base == "yixing" and day.schedule_state == "preliminary"
+    requests = db.session.scalars(select(MeetingRequest)).all()
+    assert {r.status for r in requests} == {"accepted", "declined", "requested"}
+    assert all(r.match and r.match.delivered for r in requests)
+    placed = schedule.current(day)
+    assert placed and scheduler.violations(schedule.instance_for(day), placed) == []
+    assert db.session.scalar(select(func.count()).select_from(MeetingUnavailability))
+    auth.login("supplier@demo.est-marketplace.org", "demo-password-2026")
+    page = client.get(f"/events/{day.id}/meetings").get_data(as_text=True)
+    assert "People you should meet here" in page and "Nguyen Thi Lan" in page
+    auth.logout()
+    auth.login("staff@demo.est-marketplace.org", "demo-password-2026")
+    assert client.get(f"/staff/events/{day.id}/meetings").status_code == 200
