@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from marketplace import create_app
+from marketplace.calendar import meetings
 from marketplace.discovery import indexing
 from marketplace.emagazine import sections
 from marketplace.extensions import db
@@ -77,6 +78,7 @@ class World:
     buyer_email: str
     introduction_id: int  # an accepted one, with a message, for the page checks
     event_id: int
+    b2b_event_id: int  # with meeting slots and tables, nobody registered
 
 
 @pytest.fixture(scope="session")
@@ -119,6 +121,16 @@ def _seed() -> World:
                   starts_on=date.today() + timedelta(days=30), capacity=40,
                   programme="## Morning\n\nPitches by the exhibitors.")
     db.session.add(event)
+    b2b = Event(title="Wuzhou B2B meetings", kind="b2b", base="wuzhou", location="Wuzhou",
+                starts_on=date.today() + timedelta(days=40))
+    db.session.add(b2b)
+    db.session.flush()
+    # Their own people: other browser tests switch the first ones' language.
+    factories.UserFactory(organization=org, email="meets-supplier@example.org")
+    factories.UserFactory(buyer=True, organization=need.organization,
+                          email="meets-buyer@example.org")
+    meetings.set_up(b2b, day=b2b.starts_on, first=time(9, 0), count=4, minutes=25, gap=5,
+                    tables=4, cap=4)
     staff = factories.UserFactory(staff=True, email="staff@example.org")
     evil = factories.OrganizationFactory(name=EVIL_NAME)
     factories.SolutionFactory(published=True, organization=evil, title="Totally safe solution")
@@ -130,7 +142,7 @@ def _seed() -> World:
     for kind in ("solution", "need"):  # the search page shows results, snippets and facets
         indexing.rebuild_index(kind)
     return World(supplier.email, staff.email, solution.id, need.id, org.id, evil.id, issue.slug,
-                 buyer.email, introduction.id, event.id)
+                 buyer.email, introduction.id, event.id, b2b.id)
 
 
 def _accepted_introduction(supplier_org, buyer_org, supplier, buyer) -> Introduction:
