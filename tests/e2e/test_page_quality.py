@@ -46,6 +46,8 @@ PAGES = [
     ("staff-queue", lambda w: "/staff/", "staff"),
     ("staff-introductions", lambda w: "/staff/introductions", "staff"),
     ("staff-organisations", lambda w: "/staff/organizations", "staff"),
+    ("staff-event-meetings", lambda w: f"/staff/events/{w.b2b_event_id}/meetings", "staff"),
+    ("staff-event-report", lambda w: f"/staff/events/{w.b2b_event_id}/report", "staff"),
 ]
 
 
