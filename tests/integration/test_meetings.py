@@ -59,7 +59,8 @@ def delivered_match(need, solution, **values) -> Match:
                                                   Match.solution_id == solution.id)) \
         or MatchFactory(need=need, solution=solution)
     values = {"score": 0.8, "delivered": True, "evidence": 1.0,
-              "reasons": [{"kind": "concepts", "detail": {"terms": ["membrane bioreactor"]}}], **values}
+              "reasons": [{"kind": "concepts", "detail": {"terms": ["membrane bioreactor"]}}],
+              **values}
     for name, value in values.items():
         setattr(match, name, value)
     db.session.commit()
@@ -111,7 +112,8 @@ def test_request_then_accept(client, auth, day, people, outbox):
     page = (auth.login(people["supplier"]), client.get(f"/events/{day.id}/meetings"))[1]
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "People you should meet here" in text
-    assert "Bu Yer" in text and "membrane bioreactor" in text  # the counterpart and the match's reason
+    # The counterpart, and the match's reason.
+    assert "Bu Yer" in text and "membrane bioreactor" in text
     auth.logout()
 
     assert _request(client, auth, people, reason="").status_code == 400
