@@ -68,6 +68,8 @@ def _hub(event: Event, status: int = 200, request_form: MeetingRequestForm | Non
         availability_form=availability_form, suggestions=meetings.suggestions(mine),
         received=[r for r in requests if r.recipient_id == mine.id],
         sent=[r for r in requests if r.requester_id == mine.id],
+        others=[p for p in meetings.participants(event)
+                if p.organization_id != mine.organization_id],
         agenda=agendas.agenda(mine), explain=explain, venue_time=meetings.venue_time,
         request_form=request_form or MeetingRequestForm(formdata=None),
         decline_form=MeetingDeclineForm(formdata=None), action_form=ActionForm(),

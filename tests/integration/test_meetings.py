@@ -114,6 +114,10 @@ def test_request_then_accept(client, auth, day, people, outbox):
     assert page.status_code == 200 and "People you should meet here" in text
     # The counterpart, and the match's reason.
     assert "Bu Yer" in text and "membrane bioreactor" in text
+    profile = f"/events/{day.id}/participants/{people['buyer_place'].id}"
+    assert profile in text  # everyone taking part, for a request beyond the suggestions
+    assert "Hospital wastewater ↔ Membrane bioreactor" in client.get(profile).get_data(
+        as_text=True)
     auth.logout()
 
     assert _request(client, auth, people, reason="").status_code == 400
