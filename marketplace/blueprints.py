@@ -13,6 +13,7 @@ from marketplace.introductions import staff_views as introductions_staff
 from marketplace.introductions import views as introductions
 from marketplace.listings import owner_views, public_views
 from marketplace.notifications import views as notifications
+from marketplace.reporting import views as reporting
 from marketplace.staff import views as staff
 
 
@@ -20,5 +21,5 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (public_views.bp, search_views.bp, accounts.bp, owner_views.bp, staff.bp,
                       match_views.bp, notifications.bp, staff_views.bp, reader_views.bp,
                       calendar.bp, public_calendar.bp, meeting_views.bp, introductions.bp,
-                      introductions_staff.bp):
+                      introductions_staff.bp, reporting.bp):
         app.register_blueprint(blueprint)

@@ -4,8 +4,6 @@ held meetings started or moved on.  The page and the CSV export read the same fi
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -14,6 +12,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Event, EventRegistration, Introduction, Meeting, MeetingRequest
 from marketplace.models.states import MeetingRequestStatus, MeetingStatus, RegistrationStatus
+from marketplace.spreadsheets import csv_text
 
 PLACED = (MeetingStatus.SCHEDULED, MeetingStatus.HELD, MeetingStatus.NO_SHOW)
 
@@ -112,22 +111,12 @@ def report(event: Event) -> Report:
         introductions=sorted(introductions.values(), key=lambda i: i.id))
 
 
-def _cell(text: str) -> str:
-    """A name as a spreadsheet shows it, never as a formula it would run."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def as_csv(result: Report) -> str:
     """The summary figures, then one line per participant."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["figure", "value"])
-    writer.writerows(result.figures())
-    writer.writerow([])
-    writer.writerow(["participant", "organisation", "requests_sent", "requests_received",
-                     "meetings", "held"])
-    for row in result.participants:
-        writer.writerow([_cell(row.registration.user.name),
-                         _cell(row.registration.organization.name),
-                         row.requests_sent, row.requests_received, row.meetings, row.held])
-    return out.getvalue()
+    rows: list[list[object]] = [["figure", "value"], *map(list, result.figures()), [],
+                                ["participant", "organisation", "requests_sent",
+                                 "requests_received", "meetings", "held"]]
+    rows += [[row.registration.user.name, row.registration.organization.name,
+              row.requests_sent, row.requests_received, row.meetings, row.held]
+             for row in result.participants]
+    return csv_text(rows)

@@ -25,6 +25,7 @@ from marketplace.form_fields import EVENT_KIND_NAMES, ActionForm
 from marketplace.models import AuditAction, Event, EventRegistration, Meeting, MeetingRequest
 from marketplace.models._time import utcnow
 from marketplace.models.states import MeetingRequestStatus, MeetingStatus
+from marketplace.spreadsheets import download_headers
 
 bp = Blueprint("events", __name__, url_prefix="/staff/events")
 
@@ -257,6 +258,5 @@ def report(event_id: int):
 @staff_required
 def report_csv(event_id: int):
     event = _event(event_id)
-    return event_report.as_csv(event_report.report(event)), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="event-{event.id}-report.csv"'}
+    return event_report.as_csv(event_report.report(event)), 200, download_headers(
+        f"event-{event.id}-report.csv")
