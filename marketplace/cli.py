@@ -13,7 +13,7 @@ from werkzeug.serving import run_simple
 from marketplace import jobs
 from marketplace.accounts.registration import find_user_by_email
 from marketplace.calendar import meetings, schedule
-from marketplace.demo import b2b_day, introductions, world
+from marketplace.demo import b2b_day, introductions, track_record, world
 from marketplace.digests import content, sending
 from marketplace.discovery import index_check, indexing, match_evaluation, matching
 from marketplace.discovery.match_audit import audit
@@ -48,6 +48,8 @@ def demo_seed(if_empty: bool) -> None:
     introductions.introduce(world.DOMAIN)  # from the matches just found
     db.session.commit()
     b2b_day.build(world.DOMAIN)  # its suggestions and requests come from those matches too
+    b2b_day.build_past(world.DOMAIN)
+    track_record.build(world.DOMAIN)  # a past for the dashboard and the results page
     db.session.commit()
     click.echo(f"\nDemo logins (password for all: {world.DEMO_PASSWORD})")
     for role, email in logins:

@@ -13,6 +13,7 @@ for screen readers.
 from __future__ import annotations
 
 import base64
+import re
 
 import pygal
 from pygal.style import Style
@@ -36,6 +37,7 @@ STYLE = Style(
 
 _CHARTS = {"bar": pygal.Bar, "hbar": pygal.HorizontalBar, "line": pygal.Line,
            "funnel": pygal.Funnel}
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 LABEL_LIMIT = 28  # longer axis labels are cut, the table view has them whole
 
 
@@ -47,20 +49,25 @@ def svg(table: Table) -> str | None:
     chart = _CHARTS[table.chart.kind](
         style=STYLE, js=[], disable_xml_declaration=True, width=720,
         height=_height(table), explicit_size=False, legend_at_bottom=True,
-        show_legend=table.chart.kind == "funnel" or len(table.chart.series) > 1,
+        show_legend=table.chart.kind != "funnel" and len(table.chart.series) > 1,
+        show_y_labels=table.chart.kind != "funnel",
         truncate_label=LABEL_LIMIT, x_label_rotation=_rotation(table), print_values=False,
         show_minor_x_labels=len(table.rows) <= 24, margin=12)
-    labels = [str(row[0]) for row in table.rows]
+    # pygal draws horizontal bars bottom-up: reversed, the table's first row is on top.
+    rows = table.rows[::-1] if table.chart.kind == "hbar" else table.rows
+    labels = [str(row[0]) for row in rows]
     if table.chart.kind == "funnel":
-        for label, row in zip(labels, table.rows, strict=True):
+        for label, row in zip(labels, rows, strict=True):
             chart.add(label, [_number(row[table.chart.series[0]])])
     else:
         chart.x_labels = labels
         if table.chart.kind == "line" and len(labels) > 24:
             chart.x_labels_major = labels[::max(1, len(labels) // 12)]
         for index in table.chart.series:
-            chart.add(table.columns[index], [_number(row[index]) for row in table.rows])
-    return chart.render(is_unicode=True)
+            chart.add(table.columns[index], [_number(row[index]) for row in rows])
+    # With js=[] pygal still writes its tooltip settings as an inline script: dead weight in
+    # an image, where scripts never run, so it goes.
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
 def image_uri(table: Table) -> str | None:

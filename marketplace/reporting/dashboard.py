@@ -339,7 +339,8 @@ def introductions(scope: Scope) -> Section:
                   .order_by(func.count().desc(), supplier_org.country, buyer_org.country))
     per_month = {
         "requests": _monthly(Introduction.created_at, *conditions),
-        "accepted": _monthly(Introduction.created_at, *conditions, Introduction.accepted_at.is_not(None)),
+        "accepted": _monthly(Introduction.created_at, *conditions,
+                             Introduction.accepted_at.is_not(None)),
     }
     return Section("introductions", _("Introductions"), [
         figures_table("introduction_figures", _("Introductions in figures"), [
@@ -453,8 +454,10 @@ def mail(scope: Scope) -> Section:
     unsubscribed = [MailSuppression.reason == "unsubscribed",
                     scope.within(MailSuppression.created_at)]
     per_month = {
-        "digests": _monthly(DigestDelivery.claimed_at, *digests, DigestDelivery.status == DeliveryStatus.SENT),
-        "issue_mail": _monthly(IssueDelivery.claimed_at, *issue_mail, IssueDelivery.status == DeliveryStatus.SENT),
+        "digests": _monthly(DigestDelivery.claimed_at, *digests,
+                            DigestDelivery.status == DeliveryStatus.SENT),
+        "issue_mail": _monthly(IssueDelivery.claimed_at, *issue_mail,
+                               IssueDelivery.status == DeliveryStatus.SENT),
         "unsubscribed": _monthly(MailSuppression.created_at, *unsubscribed),
     }
 

@@ -51,8 +51,9 @@ def workbook(sections: list[Section], scope_lines: list[str]) -> bytes:
             sheet.append([safe_cell(column) for column in table.columns])
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
-            for row in table.rows:
-                sheet.append([safe_cell(cell) for cell in row])
+            for row in table.rows:  # numbers stay numbers; a missing figure reads as on screen
+                sheet.append([cell_text(cell) if cell is None else safe_cell(cell)
+                              for cell in row])
             sheet.append([])
         for index in range(1, sheet.max_column + 1):
             sheet.column_dimensions[get_column_letter(index)].width = 22 if index > 1 else 44

@@ -111,12 +111,14 @@ class month_of(FunctionElement):
 
 @compiles(month_of)
 def _month_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.clauses, **kw)
+    # The compiler doubles a literal % for drivers whose placeholders use it.
+    percent = "%%" if compiler.dialect.paramstyle in ("format", "pyformat") else "%"
+    return f"strftime('{percent}Y-{percent}m', {compiler.process(element.clauses, **kw)})"
 
 
 @compiles(month_of, "postgresql")
 def _month_postgresql(element, compiler, **kw):
-    return "to_char(timezone('UTC', %s), 'YYYY-MM')" % compiler.process(element.clauses, **kw)
+    return f"to_char(timezone('UTC', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
 
 
 class days_between(FunctionElement):
@@ -128,13 +130,13 @@ class days_between(FunctionElement):
 @compiles(days_between)
 def _days_sqlite(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return "(julianday(%s) - julianday(%s))" % (compiler.process(later, **kw),
-                                                compiler.process(earlier, **kw))
+    return f"(julianday({compiler.process(later, **kw)}) - " \
+        f"julianday({compiler.process(earlier, **kw)}))"
 
 
 @compiles(days_between, "postgresql")
 def _days_postgresql(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return "(extract(epoch from (%s - %s)) / 86400.0)" % (compiler.process(later, **kw),
-                                                         compiler.process(earlier, **kw))
+    return f"(extract(epoch from ({compiler.process(later, **kw)} - " \
+        f"{compiler.process(earlier, **kw)})) / 86400.0)"
 

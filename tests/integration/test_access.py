@@ -330,6 +330,14 @@ MATRIX = [
      dict(anonymous=LOGIN, supplier=403, buyer=403, staff=302)),
     ("GET", "/staff/events/{b2b}/report", dict(anonymous=LOGIN, supplier=403, staff=200)),
     ("GET", "/staff/events/{b2b}/report.csv", dict(anonymous=LOGIN, buyer=403, staff=200)),
+    # Reporting (issue 14): the dashboard and every export are for staff; the results, public.
+    ("GET", "/staff/dashboard", dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("GET", "/staff/dashboard/events.csv",
+     dict(anonymous=LOGIN, supplier=403, buyer=403, staff=200)),
+    ("GET", "/staff/dashboard/review.xlsx", dict(anonymous=LOGIN, buyer=403, staff=200)),
+    ("GET", "/staff/dashboard/review.pdf", dict(anonymous=LOGIN, supplier=403, staff=200)),
+    ("GET", "/staff/dashboard/review.zip", dict(anonymous=LOGIN, buyer=403, staff=200)),
+    ("GET", "/results", dict(anonymous=200, supplier=200, buyer=200, staff=200)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]
