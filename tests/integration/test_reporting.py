@@ -61,8 +61,8 @@ def world(app):
                              verified_at=at("2025-01-11"), created_at=at("2025-01-10"))
     s2 = OrganizationFactory(name="Wuzhou Recycling", country="CN", base="wuzhou",
                              created_at=at("2025-02-05"))
-    s3 = OrganizationFactory(name="Beijing Institute", country="CN", base=None,
-                             kind="research_institute", created_at=at("2025-05-01"))
+    OrganizationFactory(name="Beijing Institute", country="CN", base=None,
+                        kind="research_institute", created_at=at("2025-05-01"))
     b1 = OrganizationFactory(buyer=True, name="Da Nang City", country="VN",
                              verified_at=at("2025-01-21"), created_at=at("2025-01-20"))
     b2 = OrganizationFactory(buyer=True, name="Bangkok Utility", country="TH", kind="utility",
@@ -79,8 +79,8 @@ def world(app):
                    trl=6, sectors=["WST.REC"])
     sol2.expires_at = utcnow() + timedelta(days=10)
     listing(SolutionFactory, s1, submitted="2025-06-01", published=None, sectors=["WAT.MUN"])
-    sol4 = listing(SolutionFactory, s2, submitted="2025-05-01", published="2025-05-03",
-                   trl=9, sectors=["WAT.IND"])
+    listing(SolutionFactory, s2, submitted="2025-05-01", published="2025-05-03",
+              trl=9, sectors=["WAT.IND"])
     need1 = listing(NeedFactory, b1, submitted="2025-01-22", published="2025-01-23",
                     sectors=["WAT.MUN"])
     need2 = listing(NeedFactory, b2, submitted="2025-03-16", published="2025-03-22",
@@ -157,9 +157,9 @@ def world(app):
     db.session.commit()
 
 
-def tables_of(app, scope: Scope = Scope()) -> dict[str, list[list]]:
+def tables_of(app, scope: Scope | None = None) -> dict[str, list[list]]:
     with app.test_request_context():
-        return {table.key: table.rows for section in dashboard(scope)
+        return {table.key: table.rows for section in dashboard(scope or Scope())
                 for table in section.tables}
 
 
