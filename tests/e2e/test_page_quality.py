@@ -48,6 +48,8 @@ PAGES = [
     ("staff-organisations", lambda w: "/staff/organizations", "staff"),
     ("staff-event-meetings", lambda w: f"/staff/events/{w.b2b_event_id}/meetings", "staff"),
     ("staff-event-report", lambda w: f"/staff/events/{w.b2b_event_id}/report", "staff"),
+    ("staff-dashboard", lambda w: "/staff/dashboard", "staff"),
+    ("results", lambda w: "/results", None),
 ]
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from marketplace.calendar import schedule, scheduler
+from marketplace.demo import b2b_day
 from marketplace.constants import ASEAN_COUNTRIES
 from marketplace.digests import sending
 from marketplace.emagazine import audience
@@ -21,6 +22,9 @@ from marketplace.models import (
     User,
 )
 from marketplace.models.states import IntroductionStage
+from marketplace.reporting import results
+from marketplace.reporting.dashboard import dashboard
+from marketplace.reporting.scope import Scope
 from marketplace.taxonomy import taxonomy
 
 QUOTES = "[\"“”‘’'«»]"
@@ -175,9 +179,10 @@ def _closest_offers(need, live):
 
 
 def test_the_demo_b2b_day_can_be_tried(runner, client, auth):
-    """A published B2B day at Yixing, and the demo supplier still has a suggestion to ask."""
+    """A published B2B day at Yixing, and the demo supplier still has a suggestion to ask.
+    (The staff dashboard is checked here too, to seed the world once for both.)"""
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
-    day = db.session.scalar(select(Event).where(Event.kind == "b2b"))
+    day = db.session.scalar(select(Event).where(Event.title == b2b_day.TITLE))
     assert day.base == "yixing" and day.schedule_state == "preliminary"
     requests = db.session.scalars(select(MeetingRequest)).all()
     assert {r.status for r in requests} == {"accepted", "declined", "requested"}
@@ -191,3 +196,27 @@ def test_the_demo_b2b_day_can_be_tried(runner, client, auth):
     auth.logout()
     auth.login("staff@demo.est-marketplace.org", "demo-password-2026")
     assert client.get(f"/staff/events/{day.id}/meetings").status_code == 200
+    _every_dashboard_section_has_figures(client)
+
+
+def _every_dashboard_section_has_figures(client):
+    """`make run` shows a dashboard with something in every section, and results in public."""
+    with client.application.test_request_context():
+        sections = dashboard(Scope())
+        public = results.results()
+    for section in sections:
+        headline = dict(section.tables[0].rows)
+        assert sum(1 for value in headline.values() if value) >= 3, (section.key, headline)
+        charted = [table for table in section.tables if table.chart]
+        assert any(len(table.rows) >= 2 for table in charted), section.key
+    held = dict(next(s for s in sections if s.key == "events").tables[0].rows)
+    assert held["Meetings held"] and held["No-shows"] and held["Introductions from meetings"]
+    mail = dict(sections[-1].tables[0].rows)
+    assert all(mail.values()), mail
+    joined = next(t for t in sections[0].tables if t.key == "network_over_time")
+    assert sum(1 for row in joined.rows if row[1]) >= 6  # months with organisations joining
+    shown = [cell for table in public for row in table.rows for cell in row[1:]
+             if isinstance(cell, int) and cell]
+    assert len(shown) >= 5
+    assert client.get("/staff/dashboard").status_code == 200
+    assert client.get("/results").status_code == 200

@@ -80,7 +80,7 @@ def world(app):
     sol2.expires_at = utcnow() + timedelta(days=10)
     listing(SolutionFactory, s1, submitted="2025-06-01", published=None, sectors=["WAT.MUN"])
     listing(SolutionFactory, s2, submitted="2025-05-01", published="2025-05-03",
-              trl=9, sectors=["WAT.IND"])
+            trl=9, sectors=["WAT.IND"])
     need1 = listing(NeedFactory, b1, submitted="2025-01-22", published="2025-01-23",
                     sectors=["WAT.MUN"])
     need2 = listing(NeedFactory, b2, submitted="2025-03-16", published="2025-03-22",
