@@ -6,8 +6,8 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from marketplace.calendar import schedule, scheduler
-from marketplace.demo import b2b_day
 from marketplace.constants import ASEAN_COUNTRIES
+from marketplace.demo import b2b_day
 from marketplace.digests import sending
 from marketplace.emagazine import audience
 from marketplace.extensions import db
