@@ -15,6 +15,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (the review report's PDF) draws text with pango; the CJK fonts write Chinese.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+      libharfbuzz-subset0 fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies get their own layer, so a code change does not reinstall them: install the
 # project from empty packages, then remove the project itself and keep what it pulled in.
 COPY pyproject.toml README.md ./

@@ -24,7 +24,8 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok instal
 
 install() {
   local missing=() package
-  for package in chromium fonts-noto-cjk; do
+  # pango: WeasyPrint's text layout, for the review report's PDF (tests/integration).
+  for package in chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
     installed "$package" || missing+=("$package")
   done
   command -v java >/dev/null || missing+=(default-jre-headless)
