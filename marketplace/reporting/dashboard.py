@@ -441,9 +441,10 @@ def events(scope: Scope) -> Section:
 # --- Mail ----------------------------------------------------------------------------------
 
 def mail(scope: Scope) -> Section:
-    digests = [scope.within(DigestDelivery.claimed_at),
-               scope.organisation_filter(select(User.organization_id).where(
-                   User.id == DigestDelivery.user_id).scalar_subquery())]
+    digests = [scope.within(DigestDelivery.claimed_at)]
+    if scope.filters_organisations:  # one semi-join, not a lookup per delivery
+        digests.append(DigestDelivery.user_id.in_(select(User.id).where(
+            scope.organisation_filter(User.organization_id))))
     issue_mail = [scope.within(IssueDelivery.claimed_at)]
     digest_status = dict(_rows(select(DigestDelivery.status, func.count()).where(*digests)
                                .group_by(DigestDelivery.status)))
