@@ -16,6 +16,7 @@ from marketplace.calendar.forms import (
     MeetingRequestForm,
     OutcomeForm,
 )
+from marketplace.calendar.view_steps import attempt, of_event
 from marketplace.discovery.explanations import explain
 from marketplace.extensions import db
 from marketplace.form_fields import ActionForm
@@ -27,7 +28,7 @@ from marketplace.models import (
     Need,
     Solution,
 )
-from marketplace.models.states import MeetingStatus, RegistrationStatus
+from marketplace.models.states import RegistrationStatus
 
 bp = Blueprint("meetings", __name__, url_prefix="/events/<int:event_id>")
 
@@ -118,9 +119,8 @@ def _pair_choices(mine: EventRegistration, other: EventRegistration) -> list[tup
 
 
 def _other_participant(event: Event, registration_id: int) -> EventRegistration:
-    other = db.session.get(EventRegistration, registration_id)
-    if other is None or other.event_id != event.id \
-            or other.status != RegistrationStatus.REGISTERED:
+    other = of_event(EventRegistration, registration_id, event)
+    if other.status != RegistrationStatus.REGISTERED:
         abort(404)
     return other
 
@@ -150,18 +150,11 @@ def send_request(event_id: int):
     return redirect(url_for("meetings.hub", event_id=event.id))
 
 
-def _request(event: Event, request_id: int) -> MeetingRequest:
-    row = db.session.get(MeetingRequest, request_id)
-    if row is None or row.event_id != event.id:
-        abort(404)
-    return row
-
-
 @bp.post("/meetings/requests/<int:request_id>/accept")
 @login_required
 def accept(event_id: int, request_id: int):
     event = _event(event_id)
-    mine, row = _me(event), _request(event, request_id)
+    mine, row = _me(event), of_event(MeetingRequest, request_id, event)
     if not ActionForm().validate_on_submit():
         abort(400)
     return _answer(event, lambda: meetings.accept(row, mine),
@@ -172,7 +165,7 @@ def accept(event_id: int, request_id: int):
 @login_required
 def decline(event_id: int, request_id: int):
     event = _event(event_id)
-    mine, row = _me(event), _request(event, request_id)
+    mine, row = _me(event), of_event(MeetingRequest, request_id, event)
     form = MeetingDeclineForm()
     if not form.validate_on_submit():
         flash(_("Choose a reason from the list."), "error")
@@ -182,14 +175,8 @@ def decline(event_id: int, request_id: int):
 
 
 def _answer(event: Event, act, done: str):
-    try:
-        act()
-    except meetings.MeetingError as error:
-        flash(str(error), "error")
-        return _hub(event, 409)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("meetings.hub", event_id=event.id))
+    return attempt(act, done, then=url_for("meetings.hub", event_id=event.id),
+                   refused=lambda: _hub(event, 409))
 
 
 @bp.get("/agenda")
@@ -213,7 +200,7 @@ def agenda_ics(event_id: int):
 def meeting_ics(event_id: int, meeting_id: int):
     event = _event(event_id)
     mine = _me(event)
-    meeting = _meeting(event, meeting_id)
+    meeting = of_event(Meeting, meeting_id, event)
     if meeting.request.side_of(mine.id) is None:
         abort(404)
     return _ics(agendas.meeting_ics(meeting, mine), f"meeting-{meeting.id}.ics")
@@ -224,36 +211,26 @@ def _ics(content: bytes, filename: str):
                           "Content-Disposition": f'attachment; filename="{filename}"'}
 
 
-def _meeting(event: Event, meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        abort(404)
-    return meeting
-
-
 @bp.post("/meetings/<int:meeting_id>/outcome")
 @login_required
 def outcome(event_id: int, meeting_id: int):
     """Held or a no-show, recorded by either side or by staff."""
     event = _event(event_id)
-    meeting = _meeting(event, meeting_id)
+    meeting = of_event(Meeting, meeting_id, event)
     if not meetings.can_record(meeting, current_user):
         abort(403)
     form = OutcomeForm()
     if not form.validate_on_submit():
         abort(400)
     from_staff_page = request.form.get("back") == "staff" and current_user.is_staff
-    try:
-        meetings.record_outcome(meeting, current_user, form.outcome.data == "held")
-    except meetings.MeetingError as error:
-        flash(str(error), "error")
-        return (staff_views.meetings_page(event, 409) if from_staff_page
-                else _hub(event, 409))
-    db.session.commit()
-    flash(_("Recorded: the meeting was held.") if meeting.status == MeetingStatus.HELD
-          else _("Recorded: a no-show."), "success")
-    return redirect(url_for("events.meetings", event_id=event.id) if from_staff_page
-                    else url_for("meetings.hub", event_id=event.id))
+    held = form.outcome.data == "held"
+    return attempt(
+        lambda: meetings.record_outcome(meeting, current_user, held),
+        _("Recorded: the meeting was held.") if held else _("Recorded: a no-show."),
+        then=url_for("events.meetings" if from_staff_page else "meetings.hub",
+                     event_id=event.id),
+        refused=lambda: (staff_views.meetings_page(event, 409) if from_staff_page
+                         else _hub(event, 409)))
 
 
 @bp.post("/check-in")

@@ -20,6 +20,7 @@ from marketplace.calendar.forms import (
     OutcomeForm,
     PublishForm,
 )
+from marketplace.calendar.view_steps import attempt, of_event
 from marketplace.extensions import db
 from marketplace.form_fields import EVENT_KIND_NAMES, ActionForm
 from marketplace.models import AuditAction, Event, EventRegistration, Meeting, MeetingRequest
@@ -132,9 +133,7 @@ def meetings_page(event: Event, status: int = 200, setup_form: MeetingSetupForm 
     for meeting in db.session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
         if meeting.slot_id in by_slot and meeting.status != MeetingStatus.CANCELLED:
             by_slot[meeting.slot_id].append(meeting)
-    move_form = MeetingMoveForm(formdata=None)
-    move_form.slot.choices = [(s.id, f"{meetings_domain.venue_time(s.starts_at):%H:%M}")
-                              for s in slots]
+    move_form = _move_form(event, formdata=None)
     return render_template(
         "staff/event_meetings.html", event=event, slots=slots, setup_form=setup_form,
         by_slot=by_slot, placed=len(placed), move_form=move_form,
@@ -142,6 +141,13 @@ def meetings_page(event: Event, status: int = 200, setup_form: MeetingSetupForm 
         unplaced=_unplaced(event, placed), venue_time=meetings_domain.venue_time,
         action_form=ActionForm(), publish_form=PublishForm(formdata=None),
         outcome_form=OutcomeForm(formdata=None)), status
+
+
+def _move_form(event: Event, **kwargs) -> MeetingMoveForm:
+    form = MeetingMoveForm(**kwargs)
+    form.slot.choices = [(s.id, f"{meetings_domain.venue_time(s.starts_at):%H:%M}")
+                         for s in meetings_domain.slots(event)]
+    return form
 
 
 def _unplaced(event: Event, placed) -> list[MeetingRequest]:
@@ -159,18 +165,17 @@ def meetings_setup(event_id: int):
     form = MeetingSetupForm()
     if not form.validate_on_submit():
         return meetings_page(event, 400, form)
-    try:
+
+    def set_up():
         made = meetings_domain.set_up(event, day=form.day.data, first=form.first.data,
                                       count=form.count.data, minutes=form.minutes.data,
                                       gap=form.gap.data, tables=form.tables.data,
                                       cap=form.cap.data)
-    except meetings_domain.MeetingError as error:
-        flash(str(error), "error")
-        return meetings_page(event, 409, form)
-    audit.record(current_user, AuditAction.EVENT_UPDATED, event, title=event.title)
-    db.session.commit()
-    flash(_("%(count)d meeting slots saved.", count=len(made)), "success")
-    return redirect(url_for("events.meetings", event_id=event.id))
+        audit.record(current_user, AuditAction.EVENT_UPDATED, event, title=event.title)
+        return made
+
+    return _attempt(event, set_up, lambda made: _("%(count)d meeting slots saved.",
+                                                  count=len(made)), form)
 
 
 @bp.post("/<int:event_id>/meetings/schedule")
@@ -179,38 +184,24 @@ def meetings_schedule(event_id: int):
     event = _event(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        result = schedule.run(event, time_limit=current_app.config["SCHEDULER_TIME_LIMIT"])
-    except meetings_domain.MeetingError as error:
-        flash(str(error), "error")
-        return meetings_page(event, 409)
-    db.session.commit()
-    flash(_("The scheduler placed %(meetings)d meetings (the simple baseline placed "
-            "%(greedy)d).", meetings=result.meetings, greedy=result.greedy_meetings),
-          "success")
-    return redirect(url_for("events.meetings", event_id=event.id))
+    return _attempt(
+        event, lambda: schedule.run(event, time_limit=current_app.config["SCHEDULER_TIME_LIMIT"]),
+        lambda result: _("The scheduler placed %(meetings)d meetings (the simple baseline "
+                         "placed %(greedy)d).", meetings=result.meetings,
+                         greedy=result.greedy_meetings))
 
 
 @bp.post("/<int:event_id>/meetings/<int:meeting_id>/move")
 @staff_required
 def meetings_move(event_id: int, meeting_id: int):
     event = _event(event_id)
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.event_id != event.id:
-        abort(404)
-    form = MeetingMoveForm()
-    form.slot.choices = [(s.id, s.id) for s in meetings_domain.slots(event)]
+    meeting = of_event(Meeting, meeting_id, event)
+    form = _move_form(event)
     if not form.validate_on_submit():
         flash(_("Choose a slot and a table."), "error")
         return meetings_page(event, 400)
-    try:
-        schedule.move(meeting, form.slot.data, form.table.data)
-    except meetings_domain.MeetingError as error:
-        flash(str(error), "error")
-        return meetings_page(event, 409)
-    db.session.commit()
-    flash(_("Meeting moved."), "success")
-    return redirect(url_for("events.meetings", event_id=event.id))
+    return _attempt(event, lambda: schedule.move(meeting, form.slot.data, form.table.data),
+                    _("Meeting moved."))
 
 
 @bp.post("/<int:event_id>/meetings/publish")
@@ -220,24 +211,21 @@ def meetings_publish(event_id: int):
     form = PublishForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        sent = schedule.publish(event, form.state.data)
-    except meetings_domain.MeetingError as error:
-        flash(str(error), "error")
-        return meetings_page(event, 409)
-    db.session.commit()
-    flash(_("Schedule published. %(count)d participants are sent their agenda.", count=sent),
-          "success")
-    return redirect(url_for("events.meetings", event_id=event.id))
+    return _attempt(event, lambda: schedule.publish(event, form.state.data),
+                    lambda sent: _("Schedule published. %(count)d participants are sent their "
+                                   "agenda.", count=sent))
+
+
+def _attempt(event: Event, act, done, setup_form: MeetingSetupForm | None = None):
+    return attempt(act, done, then=url_for("events.meetings", event_id=event.id),
+                   refused=lambda: meetings_page(event, 409, setup_form))
 
 
 @bp.post("/<int:event_id>/registrations/<int:registration_id>/check-in")
 @staff_required
 def check_in(event_id: int, registration_id: int):
     event = _event(event_id)
-    registration = db.session.get(EventRegistration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        abort(404)
+    registration = of_event(EventRegistration, registration_id, event)
     if not ActionForm().validate_on_submit():
         abort(400)
     meetings_domain.check_in(registration)
