@@ -43,31 +43,42 @@ LABEL_LIMIT = 28  # longer axis labels are cut, the table view has them whole
 
 def svg(table: Table) -> str | None:
     """The table's chart, or None when it has no chart or nothing to draw."""
-    if table.chart is None or not table.rows or not any(
-            _number(row[i]) for row in table.rows for i in table.chart.series):
+    rows = _rows_to_draw(table)
+    if table.chart is None or not any(_number(row[i]) for row in rows
+                                      for i in table.chart.series):
         return None
-    chart = _CHARTS[table.chart.kind](
+    kind = table.chart.kind
+    chart = _CHARTS[kind](
         style=STYLE, js=[], disable_xml_declaration=True, width=720,
-        height=_height(table), explicit_size=False, legend_at_bottom=True,
-        show_legend=table.chart.kind != "funnel" and len(table.chart.series) > 1,
-        show_y_labels=table.chart.kind != "funnel",
-        truncate_label=LABEL_LIMIT, x_label_rotation=_rotation(table), print_values=False,
-        show_minor_x_labels=len(table.rows) <= 24, margin=12)
-    # pygal draws horizontal bars bottom-up: reversed, the table's first row is on top.
-    rows = table.rows[::-1] if table.chart.kind == "hbar" else table.rows
+        height=_height(kind, len(rows), len(table.chart.series)), explicit_size=False,
+        legend_at_bottom=True, show_legend=kind != "funnel" and len(table.chart.series) > 1,
+        show_y_labels=kind != "funnel", truncate_label=LABEL_LIMIT,
+        x_label_rotation=30 if kind in ("bar", "line") and len(rows) > 8 else 0,
+        print_values=False, show_minor_x_labels=len(rows) <= 24, margin=12)
     labels = [str(row[0]) for row in rows]
-    if table.chart.kind == "funnel":
+    if kind == "funnel":
         for label, row in zip(labels, rows, strict=True):
             chart.add(label, [_number(row[table.chart.series[0]])])
     else:
         chart.x_labels = labels
-        if table.chart.kind == "line" and len(labels) > 24:
+        if kind == "line" and len(labels) > 24:
             chart.x_labels_major = labels[::max(1, len(labels) // 12)]
         for index in table.chart.series:
             chart.add(table.columns[index], [_number(row[index]) for row in rows])
     # With js=[] pygal still writes its tooltip settings as an inline script: dead weight in
     # an image, where scripts never run, so it goes.
     return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def _rows_to_draw(table: Table) -> list[list]:
+    if table.chart is None:
+        return []
+    rows = table.rows
+    if table.chart.kind != "line":  # a hidden figure ("<3") is no bar, not a zero bar
+        rows = [row for row in rows if any(_number(row[i]) is not None
+                                           for i in table.chart.series)]
+    # pygal draws horizontal bars bottom-up: reversed, the table's first row is on top.
+    return rows[::-1] if table.chart.kind == "hbar" else rows
 
 
 def image_uri(table: Table) -> str | None:
@@ -82,12 +93,7 @@ def _number(value) -> float | None:
     return value if isinstance(value, int | float) else None
 
 
-def _height(table: Table) -> int:
-    if table.chart is not None and table.chart.kind == "hbar":
-        return max(240, 60 + 26 * len(table.rows) * max(1, len(table.chart.series) // 2 + 1))
+def _height(kind: str, rows: int, series: int) -> int:
+    if kind == "hbar":
+        return max(240, 60 + 26 * rows * max(1, series // 2 + 1))
     return 320
-
-
-def _rotation(table: Table) -> int:
-    kind = table.chart.kind if table.chart else ""
-    return 30 if kind in ("bar", "line") and len(table.rows) > 8 else 0
