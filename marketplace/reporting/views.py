@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from marketplace import constants
 from marketplace.accounts.access import staff_required
+from marketplace.input_guards import BadInput
 from marketplace.reporting import charts, exports, results
 from marketplace.reporting.dashboard import dashboard
 from marketplace.reporting.forms import ScopeForm
@@ -25,9 +26,9 @@ bp.add_app_template_global(cell_text, "cell_text")
 
 def _scope_form() -> ScopeForm:
     form = ScopeForm(request.args)
-    if not form.validate():
-        abort(400, description=" ".join(str(error) for errors in form.errors.values()
-                                        for error in errors))
+    if not form.validate():  # an export link with bad filters: the error page says why
+        raise BadInput(" ".join(str(error) for errors in form.errors.values()
+                                for error in errors))
     return form
 
 
