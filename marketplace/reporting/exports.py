@@ -8,8 +8,9 @@ workbook keeps numbers as numbers so a spreadsheet can sum them.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -18,6 +19,7 @@ from marketplace.reporting.tables import Section, Table, cell_text
 from marketplace.spreadsheets import csv_text, safe_cell
 
 PDF_TYPE = "application/pdf"
+PDF_STYLESHEET = "review-pdf.css"  # in marketplace/static
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -69,4 +71,6 @@ def pdf(sections: list[Section], scope_lines: list[str]) -> bytes:
 
     html = render_template("reporting/review.html", sections=sections,
                            scope_lines=scope_lines)
-    return weasyprint.HTML(string=html).write_pdf()
+    # A stylesheet file rather than a <style> element: no template carries inline style.
+    style = weasyprint.CSS(filename=str(Path(current_app.static_folder) / PDF_STYLESHEET))
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[style])
