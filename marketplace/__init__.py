@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from marketplace.config import load_settings
+from search import embeddings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_settings(os.environ, app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    # Before anything embeds: OpenMP reads its thread count once (search/embeddings.py).
+    embeddings.limit_threads(app.config["EMBEDDER_THREADS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     # Imported here, not at the top: every module of the app imports this package first (for

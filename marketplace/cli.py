@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 from flask import Flask, current_app
@@ -25,6 +26,7 @@ from marketplace.models import Event, Organization, User
 from marketplace.models._time import utcnow
 from marketplace.models.states import IntroductionStage
 from marketplace.outbox import relay
+from search import embeddings
 
 demo_cli = AppGroup("demo", help="The demo world.")
 listings_cli = AppGroup("listings", help="Listing upkeep.")
@@ -35,7 +37,20 @@ matches_cli = AppGroup("matches", help="The match ledger and its delivery rule."
 events_cli = AppGroup("events", help="Events and their B2B meetings.")
 
 
+def bulk_threads(command):
+    """``--threads`` for a command that embeds in bulk and is run alone: every core unless
+    told otherwise (web and worker processes keep EMBEDDER_THREADS, one by default)."""
+    def apply(context, _parameter, threads: int) -> int:
+        embeddings.limit_threads(threads)  # before the command's first embedding
+        return threads
+
+    return click.option("--threads", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+                        show_default="every core", expose_value=False, callback=apply,
+                        help="Math threads for the embedder.")(command)
+
+
 @demo_cli.command("seed")
+@bulk_threads
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has organisations.")
 def demo_seed(if_empty: bool) -> None:
     """Build the clearly labelled demo world and print its logins."""
@@ -88,6 +103,7 @@ def users_create_staff(email: str, name: str, admin: bool, password: str) -> Non
 
 
 @search_cli.command("reindex")
+@bulk_threads
 def search_reindex() -> None:
     """Build new indices from the database and swap them in, with no downtime."""
     for kind in ("solution", "need"):
@@ -269,6 +285,8 @@ def serve(host: str, port: int) -> None:
     else:
         jobs.start_embedded_scheduler(app)
         click.echo("Background jobs run in this process (embedded scheduler started).")
+    click.echo(f"Math threads for the embedder: {app.config['EMBEDDER_THREADS']} "
+               "(EMBEDDER_THREADS).")
     # Werkzeug directly: Flask's app.run() refuses to start inside a `flask` command.
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

@@ -38,6 +38,7 @@ ENV_SETTINGS = (
     "PUBLIC_BASE_URL",
     "TRUSTED_HOSTS",
     "RETRY_BASE_SECONDS",
+    "EMBEDDER_THREADS",
     *PROXY_SETTINGS,
 )
 
@@ -69,9 +70,22 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         # First delay of a retried job (doubling each time, at most 10 minutes).
         "RETRY_BASE_SECONDS": int(environ.get("RETRY_BASE_SECONDS", "10")),
+        # Math threads (the embedder's OpenMP, numpy's BLAS) per process.  One per web or
+        # Celery worker process: run as many processes as cores.  Bulk commands (`flask
+        # search reindex`, `flask demo seed`) take every core unless told --threads.
+        "EMBEDDER_THREADS": _positive_int(environ, "EMBEDDER_THREADS", 1),
         **_mail_settings(environ, instance, embedded),
         **_web_security_settings(environ, redis_url, embedded),
     }
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _mode(environ: Mapping[str, str]) -> str:

@@ -63,9 +63,11 @@ def configure(json_lines: bool, level: str = "INFO") -> None:
     handler = _StandardError()
     handler.setFormatter(formatter(json_lines))
     root.addHandler(handler)
-    # The app's own lines at LOG_LEVEL; libraries (SMTP servers, HTTP clients) only warn.
+    # Our own lines (the app's and the search library's) at LOG_LEVEL; other libraries (SMTP
+    # servers, HTTP clients) only warn.
     root.setLevel(logging.WARNING)
-    logging.getLogger("marketplace").setLevel(level)
+    for ours in ("marketplace", "search"):
+        logging.getLogger(ours).setLevel(level)
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -297,7 +297,8 @@ def worker_env(app, private_redis, smtp_sink) -> dict[str, str]:
         "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "SEARCH_BACKEND": "local",
         "RETRY_BASE_SECONDS": "1",  # retries after ~1 s, 2 s ... instead of 10 s, 20 s ...
-        "OMP_NUM_THREADS": "1",
+        # No OMP_NUM_THREADS: the app sets its math threads itself (EMBEDDER_THREADS, one by
+        # default), as in production; tests/integration/test_thread_limits.py checks it.
         "PYTHONUNBUFFERED": "1",
     })
     return env
