@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from marketplace import health
 from marketplace.accounts import access  # noqa: F401  (registers the user loader)
 from marketplace.accounts import views as accounts
 from marketplace.calendar import meeting_views
@@ -21,5 +22,5 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (public_views.bp, search_views.bp, accounts.bp, owner_views.bp, staff.bp,
                       match_views.bp, notifications.bp, staff_views.bp, reader_views.bp,
                       calendar.bp, public_calendar.bp, meeting_views.bp, introductions.bp,
-                      introductions_staff.bp, reporting.bp):
+                      introductions_staff.bp, reporting.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -29,6 +29,7 @@ ENV_SETTINGS = (
     "DATABASE_URL",
     "SEARCH_BACKEND",
     "ELASTICSEARCH_URL",
+    "SEARCH_INDEX_PREFIX",
     "REDIS_URL",
     "MAIL_TRANSPORT",
     "SMTP_HOST",
@@ -66,6 +67,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
         ),
         "SEARCH_BACKEND": environ.get("SEARCH_BACKEND", "local" if embedded else "elasticsearch"),
         "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        # The start of every index and alias name: deployments sharing a cluster differ here.
+        "SEARCH_INDEX_PREFIX": environ.get("SEARCH_INDEX_PREFIX", "est"),
         # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
         "REDIS_URL": redis_url,
         # First delay of a retried job (doubling each time, at most 10 minutes).

@@ -11,7 +11,8 @@ from flask import current_app
 from search.backends.base import SearchBackend, SearchUnavailable
 
 
-def make_backend(config: dict, prefix: str = "est") -> SearchBackend:
+def make_backend(config: dict, prefix: str | None = None) -> SearchBackend:
+    prefix = prefix or config.get("SEARCH_INDEX_PREFIX", "est")
     # Imported only when chosen: the Elasticsearch client is a heavy import that an embedded
     # app never needs.
     if config["SEARCH_BACKEND"] == "elasticsearch":

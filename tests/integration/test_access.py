@@ -338,6 +338,7 @@ MATRIX = [
     ("GET", "/staff/dashboard/review.pdf", dict(anonymous=LOGIN, supplier=403, staff=200)),
     ("GET", "/staff/dashboard/review.zip", dict(anonymous=LOGIN, buyer=403, staff=200)),
     ("GET", "/results", dict(anonymous=200, supplier=200, buyer=200, staff=200)),
+    ("GET", "/healthz", dict(anonymous=200, staff=200)),
     ("GET", "/register", dict(anonymous=200, supplier=302)),
     ("GET", "/login", dict(anonymous=200, buyer=302)),
 ]

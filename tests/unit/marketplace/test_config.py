@@ -67,3 +67,20 @@ def test_create_app_in_production_names_what_is_missing(monkeypatch, tmp_path):
 
     with pytest.raises(ConfigurationError, match="SECRET_KEY, DATABASE_URL"):
         create_app()
+
+
+def test_math_threads_default_to_one_per_process(tmp_path):
+    assert load_settings({}, str(tmp_path))["EMBEDDER_THREADS"] == 1
+    assert load_settings({"EMBEDDER_THREADS": "4"}, str(tmp_path))["EMBEDDER_THREADS"] == 4
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
+def test_math_threads_must_be_a_positive_whole_number(tmp_path, bad):
+    with pytest.raises(ConfigurationError, match="EMBEDDER_THREADS"):
+        load_settings({"EMBEDDER_THREADS": bad}, str(tmp_path))
+
+
+def test_an_index_prefix_keeps_deployments_apart_on_one_cluster(tmp_path):
+    assert load_settings({}, str(tmp_path))["SEARCH_INDEX_PREFIX"] == "est"
+    assert load_settings({"SEARCH_INDEX_PREFIX": "staging"},
+                         str(tmp_path))["SEARCH_INDEX_PREFIX"] == "staging"
