@@ -128,11 +128,11 @@ def sign_in(base: str, email: str) -> tuple[str, str]:
                                    "password": DEMO_PASSWORD}).encode()
     opener.open(f"{base}/login", data=form, timeout=30).read()
     dashboard = opener.open(f"{base}/my", timeout=30).read().decode()
-    match_page = re.search(r'href="(/needs/\d+/matches)"', dashboard)
-    if match_page is None:
-        raise SystemExit("the demo buyer's dashboard links to no match page")
+    need = re.search(r'href="(/needs/\d+)"', dashboard)
+    if need is None:
+        raise SystemExit("the demo buyer's dashboard lists no need")
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return cookie, match_page.group(1)
+    return cookie, need.group(1) + "/matches"
 
 
 def first_listing(base: str) -> str:
@@ -140,7 +140,7 @@ def first_listing(base: str) -> str:
     return re.search(r'href="(/solutions/\d+)"', page).group(1)
 
 
-def load(url: str, args, cookie: str | None, duration: float) -> dict:
+def load(url: str, args, cookie: str | None, duration: int) -> dict:
     script = Path(tempfile.gettempdir()) / "bench-web-report.lua"
     script.write_text(REPORT_LUA)
     command = ["wrk", "-t", str(min(args.connections, 2)), "-c", str(args.connections),
@@ -224,8 +224,8 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", default="embedded,postgres-es")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per route")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each route")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per route")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before each route")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--postgres", default="postgresql+psycopg://est:est@127.0.0.1:5432")
     parser.add_argument("--es-url", default="http://127.0.0.1:9200")
