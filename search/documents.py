@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 KINDS = ("solution", "need")
 
@@ -67,6 +68,17 @@ class ListingDocument:
 
     def is_live(self, now: datetime) -> bool:
         return self.status == "published" and (self.expires_at is None or self.expires_at > now)
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> ListingDocument:
+        """The document a backend stored as JSON (dates as ISO text), without its embedding;
+        fields the document no longer has are dropped."""
+        known = {f.name for f in fields(cls)} - {"embedding"}
+        values = {name: value for name, value in data.items() if name in known}
+        for name in ("published_at", "expires_at"):
+            if values.get(name):
+                values[name] = datetime.fromisoformat(values[name])
+        return cls(**values)
 
 
 @dataclass

@@ -11,13 +11,13 @@ from flask import current_app
 
 from marketplace.discovery import indexing
 from marketplace.discovery.engine import backend
-from marketplace.discovery.matching import documents_loader, make_matcher
+from marketplace.discovery.matching import make_matcher
 from marketplace.extensions import db
 from marketplace.listings import browse
 from marketplace.listings.lifecycle import LISTING_CLASSES
 from marketplace.taxonomy import taxonomy
 from search.backends.base import MAX_RESULT_WINDOW, SearchUnavailable
-from search.documents import FACETS, Filters, SearchResult
+from search.documents import FACETS, Filters, ListingDocument, SearchResult
 from search.evidence import relevant_to_query
 from search.matcher import MatchQuery
 
@@ -93,23 +93,32 @@ def _hybrid(kind: str, args: browse.BrowseFilters, page: int, related: bool = Fa
     others are "related", shown only when asked for.
     """
     vector = indexing.embed_texts([args.q], role="query")[0]
-    ranked = make_matcher(backend()).rank(
+    engine = backend()
+    candidates: dict[int, ListingDocument] = {}
+
+    def documents(ids: list[int]) -> dict[int, ListingDocument]:
+        # Read from the index, which ranked them: loading a hundred listings from the
+        # database was most of a search request's time (bench/web.py).
+        candidates.update(engine.documents(kind, ids))
+        return candidates
+
+    ranked = make_matcher(engine).rank(
         kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH,
-        documents=documents_loader(kind))
+        documents=documents)
     answers = [m for m in ranked if relevant_to_query(m.evidence)]
     shown = ranked if related else answers
     rows = _load(kind, [m.id for m in shown])
     start = (page - 1) * PER_PAGE
     return SearchPage(kind=kind, listings=rows[start:start + PER_PAGE], total=len(rows),
-                      page=page, facets=_sorted_facets(_count_facets(rows)),
+                      page=page, facets=_sorted_facets(_count_facets(
+                          [candidates[row.id] for row in rows if row.id in candidates])),
                       highlights={m.id: m.highlights for m in shown},
                       related=len(ranked) - len(answers), showing_related=related)
 
 
-def _count_facets(rows: list) -> dict[str, dict[str, int]]:
+def _count_facets(docs: list[ListingDocument]) -> dict[str, dict[str, int]]:
     counts: dict[str, Counter] = {name: Counter() for name in FACETS}
-    for row in rows:
-        doc = indexing.to_document(row)
+    for doc in docs:
         counts["sector"].update(doc.sectors)
         counts["country"].update(doc.countries)
         counts["base"].update([doc.base] if doc.base else [])

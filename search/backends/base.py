@@ -47,6 +47,10 @@ class SearchBackend(Protocol):
     def content_hashes(self, kind: str) -> dict[int, str]:
         """id -> content hash of every document in the index (for consistency checks)."""
 
+    def documents(self, kind: str, ids: Sequence[int]) -> dict[int, ListingDocument]:
+        """The stored documents of ``ids``, without their embeddings; ids the index does not
+        hold are left out.  Lets a ranking read its candidates without the database."""
+
     def text_search(self, kind: str, text: str, filters: Filters, *, size: int = 10,
                     offset: int = 0, sort: str = "relevance", facets: bool = False,
                     highlight: bool = True) -> SearchResult:

@@ -261,6 +261,16 @@ class ElasticsearchBackend:
 
     # -- reads -------------------------------------------------------------------------
 
+    @_unavailable_on_errors
+    def documents(self, kind: str, ids: Sequence[int]) -> dict[int, ListingDocument]:
+        wanted = list(dict.fromkeys(str(int(i)) for i in ids))
+        if not wanted:
+            return {}
+        response = self.es.mget(index=self.alias(kind), ids=wanted,
+                                source_excludes=["embedding", "content_hash"])
+        return {int(found["_id"]): ListingDocument.from_stored(found["_source"])
+                for found in response["docs"] if found.get("found")}
+
     def _text_fields(self) -> list[str]:
         """Fields with boosts for multi_match, including the stemmed subfields if any."""
         fields = [f"{name}^{boost:g}" for name, boost in TEXT_FIELDS.items()]

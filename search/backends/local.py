@@ -378,6 +378,16 @@ class LocalBackend:
         with self._read() as db:
             return dict(db.execute(f"SELECT id, content_hash FROM {kind}_docs"))
 
+    def documents(self, kind: str, ids: Sequence[int]) -> dict[int, ListingDocument]:
+        _check_kind(kind)
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        if not wanted:
+            return {}
+        with self._read() as db:
+            rows = db.execute(f"SELECT id, document FROM {kind}_payload WHERE id IN "
+                              f"({', '.join('?' * len(wanted))})", wanted).fetchall()
+        return {row_id: ListingDocument.from_stored(json.loads(raw)) for row_id, raw in rows}
+
     def text_search(self, kind: str, text: str, filters: Filters, *, size: int = 10,
                     offset: int = 0, sort: str = "relevance", facets: bool = False,
                     highlight: bool = True) -> SearchResult:

@@ -196,3 +196,14 @@ def test_unicode_text(backend):
     assert ids(backend.text_search("need", "nước thải", Filters(now=NOW))) == [21]
     # CJK has no spaces: the standard analyzer indexes each ideograph, so a word matches.
     assert ids(backend.text_search("need", "污水", Filters(now=NOW))) == [20]
+
+
+def test_documents_read_back_as_they_were_stored_without_embeddings(loaded):
+    found = loaded.documents("solution", [3, 1, 99, 1])
+    assert sorted(found) == [1, 3]  # an id the index lacks is left out, repeats once
+    for stored in CORPUS[:1] + CORPUS[2:3]:
+        expected = ListingDocument(**{**stored.__dict__, "embedding": None})
+        assert found[stored.id] == expected
+        assert found[stored.id].content_hash() == stored.content_hash()
+    assert loaded.documents("solution", []) == {}
+    assert loaded.documents("need", [1]) == {}
