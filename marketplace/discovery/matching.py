@@ -89,11 +89,20 @@ def documents_loader(kind: str):
     return load
 
 
-def rank_for(listing, size: int = LEDGER_SIZE) -> list[RankedMatch]:
+def index_documents(kind: str):
+    """Loads candidate documents by id from the search index, which ranked them: no database
+    work, for rankings that are shown and not kept (the search page, possible matches)."""
+    engine = backend()
+    return lambda ids: engine.documents(kind, ids)
+
+
+def rank_for(listing, size: int = LEDGER_SIZE, documents=None) -> list[RankedMatch]:
+    """The matcher's ranking for ``listing``.  The ledger's rankings load their candidates
+    from the database (``documents_loader``), the freshest source for what is delivered."""
     seeker = indexing.to_document(listing)
     target = OTHER[listing.kind]
     return make_matcher(backend()).rank(target, query_for(seeker), size=size,
-                                        documents=documents_loader(target))
+                                        documents=documents or documents_loader(target))
 
 
 def match_listing(kind: str, listing_id: int) -> int:
@@ -155,7 +164,8 @@ def possible_matches(listing, exclude: set[int]) -> list[PossibleMatch]:
     leaving out ``exclude``: the other side's ids already in the ledger for this listing."""
     if not listing.is_live:
         return []
-    ranked = [m for m in rank_for(listing) if not m.delivered and m.id not in exclude]
+    ranked = [m for m in rank_for(listing, documents=index_documents(OTHER[listing.kind]))
+              if not m.delivered and m.id not in exclude]
     cls = LISTING_CLASSES[OTHER[listing.kind]]
     rows = {row.id: row for row in db.session.scalars(
         select(cls).where(cls.id.in_([m.id for m in ranked[:POSSIBLE_SHOWN]])))}

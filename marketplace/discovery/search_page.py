@@ -11,7 +11,7 @@ from flask import current_app
 
 from marketplace.discovery import indexing
 from marketplace.discovery.engine import backend
-from marketplace.discovery.matching import make_matcher
+from marketplace.discovery.matching import index_documents, make_matcher
 from marketplace.extensions import db
 from marketplace.listings import browse
 from marketplace.listings.lifecycle import LISTING_CLASSES
@@ -93,16 +93,16 @@ def _hybrid(kind: str, args: browse.BrowseFilters, page: int, related: bool = Fa
     others are "related", shown only when asked for.
     """
     vector = indexing.embed_texts([args.q], role="query")[0]
-    engine = backend()
+    from_index = index_documents(kind)
     candidates: dict[int, ListingDocument] = {}
 
     def documents(ids: list[int]) -> dict[int, ListingDocument]:
-        # Read from the index, which ranked them: loading a hundred listings from the
-        # database was most of a search request's time (bench/web.py).
-        candidates.update(engine.documents(kind, ids))
+        # Loading a hundred listings from the database was most of a search request's time
+        # (bench/web.py); the ones shown are kept for the facets.
+        candidates.update(from_index(ids))
         return candidates
 
-    ranked = make_matcher(engine).rank(
+    ranked = make_matcher(backend()).rank(
         kind, MatchQuery(args.q, vector.tolist(), _filters(args, kind)), size=HYBRID_DEPTH,
         documents=documents)
     answers = [m for m in ranked if relevant_to_query(m.evidence)]
