@@ -66,7 +66,6 @@ from bench._harness import (  # noqa: E402
     RemoteSink,
     StepTimer,
     bench_backend_pids,
-    bulk_insert,
     commit_probe,
     cpu_report,
     cpu_snapshot,
@@ -78,6 +77,7 @@ from bench._harness import (  # noqa: E402
     pids_named,
     process_tree,
     recreate_database,
+    seed_tables,
     serve_sink,
     server_versions,
     sql_timed,
@@ -133,10 +133,8 @@ def leaf_sectors() -> list[str]:
 def seed(args: argparse.Namespace, bases: list[_data.BaseText],
          needs_text: list[tuple[str, str]]) -> dict[str, Any]:
     """Bulk-load the marketplace.  Returns counts, ids and timings for the report."""
-    from sqlalchemy import text
 
     from marketplace.constants import ASEAN_COUNTRIES, BASES, CAPACITY_UNITS
-    from marketplace.extensions import db
     from marketplace.models import (
         Match,
         Need,
@@ -263,18 +261,7 @@ def seed(args: argparse.Namespace, bases: list[_data.BaseText],
               (SolutionSector, sol_sectors), (SolutionCountry, sol_countries), (Need, needs),
               (NeedSector, need_sectors), (Match, matches)]
     rows = sum(len(r) for _, r in tables)
-    start = time.perf_counter()
-    with tqdm(total=rows, desc="seed (bulk insert)", unit="row", file=sys.stderr) as bar:
-        for model, data in tables:
-            bulk_insert(model.__table__, data, bar)
-        for table in ("organizations", "users", "solutions", "needs", "matches"):
-            db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"))
-        db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
-    insert_seconds = time.perf_counter() - start
+    insert_seconds = seed_tables(tables)
     return {"rows": rows, "orgs": len(orgs), "users": len(users), "solutions": len(solutions),
             "needs": len(needs), "matches": len(matches), "build_seconds": built,
             "insert_seconds": insert_seconds,

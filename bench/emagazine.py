@@ -65,7 +65,6 @@ from bench._harness import (  # noqa: E402
     RemoteSink,
     StepTimer,
     bench_backend_pids,
-    bulk_insert,
     commit_probe,
     cpu_report,
     cpu_seconds,
@@ -78,6 +77,7 @@ from bench._harness import (  # noqa: E402
     pids_named,
     process_tree,
     recreate_database,
+    seed_tables,
     server_versions,
     sql_timed,
     start_redis,
@@ -257,7 +257,6 @@ def make_issue(slug: str, content: dict[str, dict[str, Any]]):
 def seed(args: argparse.Namespace) -> dict[str, Any]:
     """Bulk-load the subscribers and suppressions; add the issue.  Returns what the report
     and the checks need."""
-    from sqlalchemy import text
 
     from marketplace.extensions import db
     from marketplace.models import MailSuppression, Subscriber
@@ -267,24 +266,15 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     rows, suppressions, expected = subscriber_rows(args)
     built = time.perf_counter() - started
-    start = time.perf_counter()
-    total = len(rows) + len(suppressions)
-    with tqdm(total=total, desc="seed (bulk insert)", unit="row", file=sys.stderr) as bar:
-        bulk_insert(Subscriber.__table__, rows, bar)
-        bulk_insert(MailSuppression.__table__, suppressions, bar)
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), "
-                                "(SELECT max(id) FROM subscribers))"))
-        db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
-    insert_seconds = time.perf_counter() - start
+    insert_seconds = seed_tables([(Subscriber, rows), (MailSuppression, suppressions)])
 
     content = edition_content(bases, projects, date.today())
     issue = make_issue(f"bench-{date.today():%Y-%m}", content)
     db.session.add(issue)
     db.session.commit()
     by_status = Counter(r["status"] for r in rows)
-    return {"rows": total, "build_seconds": built, "insert_seconds": insert_seconds,
+    return {"rows": len(rows) + len(suppressions), "build_seconds": built,
+            "insert_seconds": insert_seconds,
             "expected": expected, "issue_id": issue.id, "content": content,
             "zh": sum(lang == "zh" for lang in expected.values()),
             "with_countries": sum(1 for r in rows if r["countries"]),

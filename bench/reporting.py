@@ -57,11 +57,11 @@ sys.path.insert(0, str(REPO))
 
 from bench._data import CITIES, CURRENCIES  # noqa: E402
 from bench._harness import (  # noqa: E402
-    bulk_insert,
     git_state,
     machine,
     on_sigterm,
     recreate_database,
+    seed_tables,
 )
 
 DASHBOARD_TARGET = 1.0  # seconds of server time for the dashboard page
@@ -111,11 +111,8 @@ def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
 
 def seed(rng: random.Random, now: datetime) -> dict[str, Any]:
     """Bulk-load the marketplace; returns row counts and what the measurements need."""
-    from sqlalchemy import text
-    from tqdm import tqdm
 
     from marketplace.constants import ASEAN_COUNTRIES, BASES, CAPACITY_UNITS
-    from marketplace.extensions import db
     from marketplace.models import (
         DigestDelivery,
         Event,
@@ -526,20 +523,7 @@ def seed(rng: random.Random, now: datetime) -> dict[str, Any]:
               (MailSuppression, suppressions), (Issue, issues), (IssueEdition, editions),
               (IssueDelivery, issue_mail)]
     rows = sum(len(data) for _model, data in tables)
-    start = time.perf_counter()
-    with tqdm(total=rows, desc="seed (bulk insert)", unit="row", file=sys.stderr) as bar:
-        for model, data in tables:
-            bulk_insert(model.__table__, data, bar)
-        for model, _data in tables:
-            if "id" in model.__table__.c:
-                name = model.__table__.name
-                db.session.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                    f"(SELECT max(id) FROM {name}))"))
-        db.session.commit()
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
-    inserted = time.perf_counter() - start
+    inserted = seed_tables(tables)
     by_table = {model.__table__.name: len(data) for model, data in tables}
     held = [m for m in meetings if m["status"] == "held"]
     expected = {
