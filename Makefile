@@ -51,11 +51,13 @@ test-sqlite: install
 	rm -rf $(E2E_ARTIFACTS)
 	$(BIN)/pytest -q || { status=$$?; bash .ci/browser.sh artifacts; exit $$status; }
 
-# The backend contract does not touch the database, and the browser tests run on their own
-# SQLite world: both ran once already.
+# The backend contract does not touch the database, the browser tests run on their own
+# SQLite world, and the two-node search cluster test is about Elasticsearch alone: all three
+# ran once already.
 test-postgres: install
 	@echo "=== tests on PostgreSQL ==="
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q --ignore=tests/contract --ignore=tests/e2e
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q --ignore=tests/contract --ignore=tests/e2e \
+	  --ignore=tests/cluster
 
 lint: install
 	$(BIN)/ruff check marketplace search workers tests bench

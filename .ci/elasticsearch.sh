@@ -4,6 +4,11 @@
 #   .ci/elasticsearch.sh start   # download (cached), start, wait until yellow
 #   .ci/elasticsearch.sh stop    # stop the node this script started
 #
+# One node by default.  tests/cluster starts two as one cluster, through the same script, with
+# ES_CLUSTER_NAME, ES_NODE_NAME, ES_TRANSPORT_PORT, ES_SEED_HOSTS (the other nodes' transport
+# addresses), ES_INITIAL_MASTERS (the node names that bootstrap the cluster), ES_ROLES and
+# ES_KEEP_DATA=1 (restart a node on the data it had, as a node rejoining after a crash).
+#
 # Elastic's integ-test-zip from Maven Central is a minimal distribution without a bundled JDK
 # (see DESIGN.md, "Elasticsearch in tests and CI: facts").  The zip and the unpacked copy are
 # cached outside the checkout, in ES_CACHE (default /var/cache/est-elasticsearch, owned by the
@@ -18,6 +23,13 @@ ES_PORT="${ES_PORT:-9200}"
 ES_USER="${ES_USER:-elasticsearch}"
 ES_HEAP="${ES_HEAP:-1g}"
 ES_WAIT_SECONDS="${ES_WAIT_SECONDS:-120}"
+ES_CLUSTER_NAME="${ES_CLUSTER_NAME:-est-test}"
+ES_NODE_NAME="${ES_NODE_NAME:-est-test-${ES_PORT}}"
+ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-}"
+ES_SEED_HOSTS="${ES_SEED_HOSTS:-}"
+ES_INITIAL_MASTERS="${ES_INITIAL_MASTERS:-}"
+ES_ROLES="${ES_ROLES:-}"
+ES_KEEP_DATA="${ES_KEEP_DATA:-}"
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 if [ "$(id -u)" = 0 ]; then
@@ -124,14 +136,19 @@ ensure_user() {
 }
 
 write_config() {
-  # A fresh config, data and logs directory per start: no state leaks between runs.
-  rm -rf "$RUN_DIR"
+  # A fresh config, data and logs directory per start: no state leaks between runs.  A node
+  # restarted with ES_KEEP_DATA=1 keeps its data directory, as a crashed node that rejoins.
+  if [ -n "$ES_KEEP_DATA" ] && [ -d "$RUN_DIR/data" ]; then
+    rm -rf "$RUN_DIR/config" "$RUN_DIR/tmp"
+  else
+    rm -rf "$RUN_DIR"
+  fi
   mkdir -p "$RUN_DIR/data" "$RUN_DIR/logs" "$RUN_DIR/tmp"
   cp -r "$DIST/config" "$RUN_DIR/config"
   cat >"$RUN_DIR/config/elasticsearch.yml" <<EOF
-cluster.name: est-test
-node.name: est-test-${ES_PORT}
-discovery.type: single-node
+cluster.name: ${ES_CLUSTER_NAME}
+node.name: ${ES_NODE_NAME}
+$(discovery_config)
 network.host: 127.0.0.1
 http.port: ${ES_PORT}
 path.data: ${RUN_DIR}/data
@@ -147,6 +164,17 @@ EOF
   fi
 }
 
+discovery_config() {  # the YAML lines that make this node a cluster of one, or join others
+  if [ -z "$ES_SEED_HOSTS" ] && [ -z "$ES_INITIAL_MASTERS" ]; then
+    echo "discovery.type: single-node"
+  else
+    echo "discovery.seed_hosts: [${ES_SEED_HOSTS}]"
+    [ -z "$ES_INITIAL_MASTERS" ] || echo "cluster.initial_master_nodes: [${ES_INITIAL_MASTERS}]"
+  fi
+  [ -z "$ES_TRANSPORT_PORT" ] || echo "transport.port: ${ES_TRANSPORT_PORT}"
+  [ -z "$ES_ROLES" ] || echo "node.roles: [${ES_ROLES}]"
+}
+
 run_as_es_user() {
   if [ "$(id -u)" = 0 ]; then
     runuser -u "$ES_USER" -- "$@"
@@ -157,7 +185,7 @@ run_as_es_user() {
 
 print_logs() {
   local file
-  for file in "$RUN_DIR/logs/est-test.log" "$RUN_DIR/logs/startup.out"; do
+  for file in "$RUN_DIR/logs/${ES_CLUSTER_NAME}.log" "$RUN_DIR/logs/startup.out"; do
     if [ -f "$file" ]; then
       echo "---- last 50 lines of $file ----" >&2
       tail -n 50 "$file" >&2
@@ -233,5 +261,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop  (env: ES_VERSION, ES_PORT, ES_JAVA_HOME, ES_HEAP, ES_CACHE)" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop  (env: ES_VERSION, ES_PORT, ES_JAVA_HOME, ES_HEAP, ES_CACHE;" \
+       "for a cluster also ES_CLUSTER_NAME, ES_NODE_NAME, ES_TRANSPORT_PORT, ES_SEED_HOSTS," \
+       "ES_INITIAL_MASTERS, ES_ROLES, ES_KEEP_DATA)" >&2; exit 2 ;;
 esac

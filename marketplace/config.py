@@ -7,6 +7,7 @@ switches to production mode, which refuses to start without its secrets.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ ENV_SETTINGS = (
     "DATABASE_URL",
     "SEARCH_BACKEND",
     "ELASTICSEARCH_URL",
+    "ELASTICSEARCH_TIMEOUT",
+    "ELASTICSEARCH_RETRIES",
     "SEARCH_INDEX_PREFIX",
     "REDIS_URL",
     "MAIL_TRANSPORT",
@@ -66,7 +69,12 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
             environ.get("DATABASE_URL") or f"sqlite:///{instance / 'marketplace.db'}"
         ),
         "SEARCH_BACKEND": environ.get("SEARCH_BACKEND", "local" if embedded else "elasticsearch"),
+        # One node, or several separated by commas: requests go round them and fail over.
         "ELASTICSEARCH_URL": environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        # Seconds before a request counts as failed, and how many times a request that could
+        # not connect or timed out is sent again (to another node, when there are several).
+        "ELASTICSEARCH_TIMEOUT": _positive_number(environ, "ELASTICSEARCH_TIMEOUT", 10.0),
+        "ELASTICSEARCH_RETRIES": _whole_number(environ, "ELASTICSEARCH_RETRIES", 3),
         # The start of every index and alias name: deployments sharing a cluster differ here.
         "SEARCH_INDEX_PREFIX": environ.get("SEARCH_INDEX_PREFIX", "est"),
         # Redis databases: 0 = Celery broker, 1 = Celery results, 2 = rate limits and locks.
@@ -83,12 +91,30 @@ def load_settings(environ: Mapping[str, str], instance_path: str) -> dict:
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(environ, name, default, least=1)
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int, least: int = 0) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    if not raw.isdigit() or int(raw) < least:
+        raise ConfigurationError(
+            f"{name} must be a whole number of at least {least}, not {raw!r}")
     return int(raw)
+
+
+def _positive_number(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {raw!r}")
+    return value
 
 
 def _mode(environ: Mapping[str, str]) -> str:

@@ -18,7 +18,9 @@ def make_backend(config: dict, prefix: str | None = None) -> SearchBackend:
     if config["SEARCH_BACKEND"] == "elasticsearch":
         from search.backends.elasticsearch import ElasticsearchBackend
 
-        return ElasticsearchBackend(config["ELASTICSEARCH_URL"], prefix=prefix)
+        return ElasticsearchBackend(config["ELASTICSEARCH_URL"], prefix=prefix,
+                                    request_timeout=config["ELASTICSEARCH_TIMEOUT"],
+                                    max_retries=config["ELASTICSEARCH_RETRIES"])
     from search.backends.local import LocalBackend
 
     return LocalBackend(os.path.join(current_app.instance_path, "search"), prefix=prefix)

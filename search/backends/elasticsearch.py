@@ -45,7 +45,19 @@ KEYWORD_FIELDS = ("kind", "sectors", "countries", "base", "certifications", "lan
                   "status", "currency", "capacity_dimension", "content_hash", "organization")
 FLOAT_FIELDS = ("capacity_min", "capacity_max", "price_min", "price_max")
 
+REPLICAS = "0-1"  # auto_expand_replicas: one replica wherever a second node exists
+
 T = TypeVar("T")
+
+
+def node_urls(url: str | Sequence[str]) -> list[str]:
+    """The nodes to send requests to: ``ELASTICSEARCH_URL`` lists one or several, separated
+    by commas (``http://es1:9200,http://es2:9200``)."""
+    urls = [part.strip() for part in url.split(",")] if isinstance(url, str) else list(url)
+    urls = [u for u in urls if u]
+    if not urls:
+        raise ValueError("no Elasticsearch node URL given")
+    return urls
 
 
 def mappings(*, english: bool, dims: int = EMBEDDING_DIMS) -> dict[str, Any]:
@@ -134,9 +146,15 @@ def to_source(doc: ListingDocument, dims: int = EMBEDDING_DIMS) -> dict[str, Any
 class ElasticsearchBackend:
     """``search.backends.base.SearchBackend`` on an Elasticsearch cluster."""
 
-    def __init__(self, url: str, prefix: str = "est", *, client: Elasticsearch | None = None,
-                 request_timeout: float = 10.0, dims: int = EMBEDDING_DIMS) -> None:
-        self.es = client or Elasticsearch(url, request_timeout=request_timeout)
+    def __init__(self, url: str | Sequence[str], prefix: str = "est", *,
+                 client: Elasticsearch | None = None, request_timeout: float = 10.0,
+                 max_retries: int = 3, dims: int = EMBEDDING_DIMS) -> None:
+        # A request that fails to connect or times out is retried on another node (the
+        # client marks the failed one dead for a while).  Every request this backend sends
+        # may be sent twice: searches read, and writes are upserts or deletes by id.
+        self.es = client or Elasticsearch(
+            node_urls(url), request_timeout=request_timeout, max_retries=max_retries,
+            retry_on_timeout=True)
         self.prefix = prefix
         self.dims = dims
         self._english: bool | None = None  # detected once, on first use
@@ -165,6 +183,9 @@ class ElasticsearchBackend:
         settings: dict[str, Any] = {
             # Listings number in the thousands: one shard keeps BM25 statistics exact.
             "number_of_shards": 1,
+            # One copy on another node as soon as there is one (none on a single node, which
+            # keeps it green): losing a node loses no data, and searches go on.
+            "auto_expand_replicas": REPLICAS,
         }
         if loading:
             settings["refresh_interval"] = "-1"  # no refreshes while bulk loading

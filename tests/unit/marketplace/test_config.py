@@ -84,3 +84,22 @@ def test_an_index_prefix_keeps_deployments_apart_on_one_cluster(tmp_path):
     assert load_settings({}, str(tmp_path))["SEARCH_INDEX_PREFIX"] == "est"
     assert load_settings({"SEARCH_INDEX_PREFIX": "staging"},
                          str(tmp_path))["SEARCH_INDEX_PREFIX"] == "staging"
+
+
+def test_elasticsearch_requests_time_out_and_retry_by_default(tmp_path):
+    settings = load_settings({}, str(tmp_path))
+    assert (settings["ELASTICSEARCH_TIMEOUT"], settings["ELASTICSEARCH_RETRIES"]) == (10.0, 3)
+    settings = load_settings({"ELASTICSEARCH_TIMEOUT": "2.5", "ELASTICSEARCH_RETRIES": "0"},
+                             str(tmp_path))
+    assert (settings["ELASTICSEARCH_TIMEOUT"], settings["ELASTICSEARCH_RETRIES"]) == (2.5, 0)
+
+
+@pytest.mark.parametrize(("name", "bad"), [
+    ("ELASTICSEARCH_TIMEOUT", "0"), ("ELASTICSEARCH_TIMEOUT", "-1"),
+    ("ELASTICSEARCH_TIMEOUT", "soon"), ("ELASTICSEARCH_TIMEOUT", "nan"),
+    ("ELASTICSEARCH_TIMEOUT", "inf"), ("ELASTICSEARCH_RETRIES", "-1"),
+    ("ELASTICSEARCH_RETRIES", "2.5"), ("ELASTICSEARCH_RETRIES", "many"),
+])
+def test_bad_elasticsearch_timeouts_and_retries_refuse_to_start(tmp_path, name, bad):
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings({name: bad}, str(tmp_path))
