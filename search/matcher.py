@@ -234,11 +234,14 @@ class Matcher:
         text_weight = self._text_weight(expanded)
         # Highlighting all candidates is most of a text search's cost: only the final results
         # are highlighted, below.
-        text_hits = self.backend.text_search(kind, query.text, query.filters, size=s.depth,
-                                             highlight=False).hits if query.text.strip() else []
-        knn_hits = self.backend.knn_search(kind, query.vector, query.filters,
-                                           size=s.depth).hits
-        extra = self._english_knn(kind, query, expanded)
+        vectors = [query.vector]
+        english = self._english_vector(query, expanded)
+        if english:
+            vectors.append(english)
+        # One retrieval for the three lists: on Elasticsearch one request, run side by side.
+        found = self.backend.retrieve(kind, query.text, vectors, query.filters, size=s.depth)
+        text_hits, knn_hits = found.text, found.neighbours[0]
+        extra = found.neighbours[1] if english else []
         fused = reciprocal_rank_fusion(
             [([h.id for h in text_hits], text_weight),
              ([h.id for h in knn_hits], s.semantic_weight),
@@ -309,17 +312,17 @@ class Matcher:
             return s.text_weight * s.foreign_text_weight
         return s.text_weight * s.unmatched_text_weight
 
-    def _english_knn(self, kind: str, query: MatchQuery, expanded: _Expanded) -> list[Hit]:
-        """Neighbours of the query's glossary concepts alone, from their kept vectors
-        (ConceptVectors; embedding the concepts' terms together with the original text
-        measured worse: the original dominates)."""
+    def _english_vector(self, query: MatchQuery, expanded: _Expanded) -> list[float]:
+        """The vector of the query's glossary concepts alone, for a third (kNN) list, from
+        their kept vectors (ConceptVectors; embedding the concepts' terms together with the
+        original text measured worse: the original dominates).  [] when there is none."""
         s = self.settings
         if s.expansion == "off" or not (s.english_knn_weight and expanded.found.concepts):
             return []
         vector = self.concept_vectors.vector(expanded.found.concepts)
         if len(vector) != len(query.vector):
             return []  # not the index's model (a test's stand-in vector, say): skip
-        return self.backend.knn_search(kind, vector, query.filters, size=s.depth).hits
+        return vector
 
     def _explain_terms(self, kind: str, query: MatchQuery, matches: list[RankedMatch]) -> None:
         """Highlight the final text matches and name the words they share with the query."""

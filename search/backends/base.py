@@ -4,9 +4,10 @@ against each implementation."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from search.documents import Filters, ListingDocument, SearchResult
+from search.documents import Filters, Hit, ListingDocument, SearchResult
 
 # offset + size never goes beyond this, on any backend: Elasticsearch's default
 # index.max_result_window, past which it refuses a search.
@@ -26,6 +27,25 @@ def check_window(size: int, offset: int) -> None:
     if max(offset, 0) + max(size, 0) > MAX_RESULT_WINDOW:
         raise ResultWindowExceeded(
             f"offset {offset} + size {size} is past the result window ({MAX_RESULT_WINDOW})")
+
+
+@dataclass
+class Retrieval:
+    """What a ranking retrieves at once: the BM25 hits of a text, the kNN hits of each vector."""
+
+    text: list[Hit]
+    neighbours: list[list[Hit]]  # in the order of the vectors asked for
+
+
+def retrieve_each(backend: SearchBackend, kind: str, text: str,
+                  vectors: Sequence[Sequence[float]], filters: Filters, *,
+                  size: int) -> Retrieval:
+    """``SearchBackend.retrieve`` one search after the other, for a backend with no cheaper
+    way (the local one runs in-process: there is no round trip to save)."""
+    text_hits = (backend.text_search(kind, text, filters, size=size, highlight=False).hits
+                 if text.strip() else [])
+    return Retrieval(text_hits, [backend.knn_search(kind, vector, filters, size=size).hits
+                                 for vector in vectors])
 
 
 class SearchBackend(Protocol):
@@ -65,6 +85,13 @@ class SearchBackend(Protocol):
                    size: int = 10) -> SearchResult:
         """Nearest neighbours by cosine similarity among documents passing the filters.
         Hit scores are cosine similarities in [-1, 1]."""
+
+    def retrieve(self, kind: str, text: str, vectors: Sequence[Sequence[float]],
+                 filters: Filters, *, size: int) -> Retrieval:
+        """A ranking's candidates in one go: what ``text_search`` (without highlights) and
+        ``knn_search`` of each vector would return, ``size`` of each.  Hits with equal
+        scores may come in another order than those calls give, and an empty ``text``
+        retrieves no text hits (not every document)."""
 
     def rebuild(self, kind: str, documents: Iterable[ListingDocument]) -> int:
         """Load every document into a new index and swap it in with no downtime.

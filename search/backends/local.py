@@ -33,7 +33,7 @@ from itertools import islice
 
 import numpy as np
 
-from search.backends.base import check_window
+from search.backends.base import Retrieval, check_window, retrieve_each
 from search.documents import KINDS, TEXT_FIELDS, Filters, Hit, ListingDocument, SearchResult
 
 TABLES = ("docs", "payload", "text")  # per kind; a rebuild swaps all three
@@ -507,6 +507,10 @@ class LocalBackend:
         for name, value, count in sorted(rows, key=lambda r: (-r[2], r[1])):
             counts[name][value] = count
         return counts
+
+    def retrieve(self, kind: str, text: str, vectors: Sequence[Sequence[float]],
+                 filters: Filters, *, size: int) -> Retrieval:
+        return retrieve_each(self, kind, text, vectors, filters, size=size)
 
     def knn_search(self, kind: str, vector: Sequence[float], filters: Filters, *,
                    size: int = 10) -> SearchResult:

@@ -159,6 +159,32 @@ def test_knn_applies_the_filters(loaded):
     assert ids(only_air) == [4]
 
 
+def test_retrieve_gives_what_the_single_searches_give(loaded):
+    filters = Filters(now=NOW, countries=["VN"])
+    found = loaded.retrieve("solution", "sewage sludge", [vector(1), vector(4), [0.0] * DIM],
+                            filters, size=3)
+
+    def scored(hits):  # ties may come in either order: compare ids with their scores
+        return sorted((hit.id, round(hit.score, 4)) for hit in hits)
+
+    text = loaded.text_search("solution", "sewage sludge", filters, size=3, highlight=False)
+    assert scored(found.text) == scored(text.hits) and found.text
+    assert [h.id for h in found.text] == [h.id for h in text.hits]  # distinct scores here
+    assert len(found.neighbours) == 3  # one list per vector, in order; none near a zero
+    for hits, query in zip(found.neighbours, [vector(1), vector(4), [0.0] * DIM],
+                           strict=True):
+        alone = loaded.knn_search("solution", query, filters, size=3).hits
+        assert [(h.id, round(h.score, 3)) for h in hits] \
+            == [(h.id, round(h.score, 3)) for h in alone]
+    assert found.neighbours[0][0].id == 1 and found.neighbours[2] == []
+    assert all(not hit.highlights for hit in found.text)
+
+
+def test_retrieve_without_text_or_vectors(loaded):
+    found = loaded.retrieve("solution", "  ", [], Filters(now=NOW), size=5)
+    assert (found.text, found.neighbours) == ([], [])
+
+
 def test_upsert_replaces_and_delete_removes(loaded):
     loaded.upsert("solution", [doc(1, "Completely different title about biogas")])
     loaded.delete("solution", [2, 999])

@@ -104,8 +104,10 @@ def test_search_falls_back_to_the_database_when_the_engine_is_down(app, client):
     _drain()
 
     class Down:
-        def text_search(self, *args, **kwargs):
-            raise SearchUnavailable("connection refused")
+        def __getattr__(self, name):  # every search call fails, as a down cluster's does
+            def unavailable(*args, **kwargs):
+                raise SearchUnavailable("connection refused")
+            return unavailable
 
         def drop(self):
             pass

@@ -1,5 +1,6 @@
 import pytest
 
+from search.backends.base import retrieve_each
 from search.documents import Filters, Hit, SearchResult
 from search.expansion import (
     Concept,
@@ -100,6 +101,9 @@ class RecordingBackend:
     def knn_search(self, kind, vector, filters, **_):
         self.vectors.append(vector)
         return SearchResult([Hit(2, 0.9)], 1)
+
+    def retrieve(self, *args, **kwargs):
+        return retrieve_each(self, *args, **kwargs)
 
 
 def test_matcher_searches_the_english_terms_of_a_foreign_query():

@@ -1,3 +1,4 @@
+from search.backends.base import retrieve_each
 from search.documents import Filters, Hit, ListingDocument, SearchResult
 from search.fit import structured_fit
 from search.matcher import (
@@ -22,6 +23,9 @@ class FakeBackend:
     def knn_search(self, kind, vector, filters, **_):
         return SearchResult([Hit(i, 0.9 - n / 100) for n, i in enumerate(self.knn_ids)],
                             len(self.knn_ids))
+
+    def retrieve(self, *args, **kwargs):
+        return retrieve_each(self, *args, **kwargs)
 
 
 def test_rrf_rewards_agreement():
