@@ -1,7 +1,8 @@
-"""What the worker benchmarks (bench/digests.py, bench/emagazine.py) share: the processes they
-start and always stop (a private Redis, the SMTP sink in a child process, a Celery worker),
-a fresh PostgreSQL database built by the migrations, bulk inserts, CPU accounting per process
-group, a step timer, the machine description and the RESULTS.md section writer.
+"""What the worker benchmarks (bench/digests.py, bench/emagazine.py, bench/workers.py) share:
+the processes they start and always stop (a private Redis, the SMTP sink in a child process, a
+Celery worker), a fresh PostgreSQL database built by the migrations (or copied from a seeded
+one), bulk inserts, cached embedding vectors, CPU accounting per process group, a step timer,
+the machine description and the RESULTS.md section writer.
 
 Run as ``python -m bench._harness --serve-sink`` (from the repository) it is the SMTP sink
 child process of ``RemoteSink``.
@@ -301,19 +302,35 @@ def bench_backend_pids(database: str) -> set[int]:
 # -- the database ------------------------------------------------------------------------------
 
 
-def recreate_database(server_url: str, name: str) -> str:
+def _server_statements(server_url: str, *statements: str) -> None:
     from sqlalchemy import create_engine, text
 
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"--database must be a plain lower-case name, not {name!r}")
     engine = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            for statement in statements:
+                conn.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def _plain_name(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"--database must be a plain lower-case name, not {name!r}")
+    return name
+
+
+def recreate_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Drop and create ``name``: empty, or a copy of the database ``template`` (which must
+    have no open sessions; PostgreSQL copies its files, much faster than seeding again)."""
+    copy = f' TEMPLATE "{_plain_name(template)}"' if template else ""
+    _server_statements(server_url, f'DROP DATABASE IF EXISTS "{_plain_name(name)}" WITH (FORCE)',
+                       f'CREATE DATABASE "{name}"{copy}')
     return f"{server_url}/{name}"
+
+
+def drop_database(server_url: str, name: str) -> None:
+    _server_statements(server_url, f'DROP DATABASE IF EXISTS "{_plain_name(name)}" WITH (FORCE)')
 
 
 def commit_probe(count: int = 50) -> tuple[float, str]:
@@ -333,6 +350,37 @@ def commit_probe(count: int = 50) -> tuple[float, str]:
     setting = db.session.scalar(text("SHOW synchronous_commit"))
     db.session.commit()
     return ms, setting
+
+
+def cached_vectors(wanted: dict[str, tuple[str, str]], cache_file: Path
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Vectors for ``wanted`` (``indexing.embedding_cache_key`` → (role, text)), read from
+    ``cache_file`` where it has them; the rest are computed with the app's embedder (timed,
+    with a progress bar) and added to the file, so only a first run pays.  Needs an app
+    context.  Returns (vectors by key, {"computed", "cached", "seconds"})."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from marketplace.discovery import indexing
+
+    stored: dict[str, Any] = {}
+    if cache_file.exists():
+        with np.load(cache_file) as npz:
+            stored = {key: npz[key] for key in npz.files}
+    missing = [key for key in wanted if key not in stored]
+    timing = {"computed": len(missing), "cached": len(wanted) - len(missing), "seconds": 0.0}
+    if missing:
+        model = indexing.embedder()
+        model.query("warm-up")  # loads the model: not part of the timing
+        start = time.perf_counter()
+        for key in tqdm(missing, desc="embed (first run only)", unit="text", file=sys.stderr):
+            role, text = wanted[key]
+            vector = model.query(text) if role == "query" else model.passages([text])[0]
+            stored[key] = np.asarray(vector, dtype="<f4")
+        timing["seconds"] = time.perf_counter() - start
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache_file, **stored)
+    return {key: stored[key] for key in wanted}, timing
 
 
 def make_app(env: dict[str, str]):

@@ -66,6 +66,7 @@ from bench._harness import (  # noqa: E402
     RemoteSink,
     StepTimer,
     bench_backend_pids,
+    cached_vectors,
     commit_probe,
     cpu_report,
     cpu_snapshot,
@@ -285,23 +286,7 @@ def prefill_embeddings(passages: list[str], queries: list[str], cache_dir: Path
     key = indexing.embedding_cache_key
     wanted = {key(model.name, "passage", t): ("passage", t) for t in passages}
     wanted |= {key(model.name, "query", t): ("query", t) for t in queries}
-    cache_file = cache_dir / "vectors.npz"
-    stored: dict[str, np.ndarray] = {}
-    if cache_file.exists():
-        with np.load(cache_file) as npz:
-            stored = {key: npz[key] for key in npz.files}
-    missing = [key for key in wanted if key not in stored]
-    timing: dict[str, Any] = {"computed": len(missing), "cached": len(wanted) - len(missing)}
-    if missing:
-        model.query("warm-up")  # loads the model
-        start = time.perf_counter()
-        for key in tqdm(missing, desc="embed (first run only)", unit="text", file=sys.stderr):
-            role, text = wanted[key]
-            vector = model.query(text) if role == "query" else model.passages([text])[0]
-            stored[key] = np.asarray(vector, dtype="<f4")
-        timing["seconds"] = time.perf_counter() - start
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        np.savez(cache_file, **stored)
+    stored, timing = cached_vectors(wanted, cache_dir / "vectors.npz")
     now = datetime.now(UTC)
     db.session.execute(EmbeddingCache.__table__.insert(), [
         dict(key=key, model=model.name, vector=stored[key].astype("<f4").tobytes(),

@@ -55,6 +55,7 @@ REPO = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(REPO))
 
+from bench import _harness  # noqa: E402
 from bench._data import CITIES, CURRENCIES  # noqa: E402
 from bench._harness import (  # noqa: E402
     git_state,
@@ -919,15 +920,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def drop_database(server_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
     assert name.startswith("est_bench_reporting_")  # never anything else
-    engine = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
+    _harness.drop_database(server_url, name)
     print(f"dropped the database {name}")
 
 

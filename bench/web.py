@@ -103,13 +103,7 @@ def world(mode: str, workdir: Path, args) -> dict[str, str]:
 def drop_world(mode: str, env: dict[str, str], args) -> None:
     if mode != "postgres-es":
         return
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(f"{args.postgres}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{env["DATABASE_URL"].rsplit("/", 1)[1]}"'
-                          " WITH (FORCE)"))
-    engine.dispose()
+    _harness.drop_database(args.postgres, env["DATABASE_URL"].rsplit("/", 1)[1])
     prefix = env["SEARCH_INDEX_PREFIX"]
     request = urllib.request.Request(f"{args.es_url}/{prefix}-*", method="DELETE")
     try:
