@@ -326,8 +326,10 @@ class ElasticsearchBackend:
         if self.english_available():
             fields.update({f"{name}.{ENGLISH}": dict(opts) for name, opts in fields.items()})
         # encoder "html" escapes the text around the tags, as the local backend does, so
-        # templates may render fragments with |safe.
-        return {**HIGHLIGHT_TAGS, "encoder": "html", "fields": fields}
+        # templates may render fragments with |safe.  The plain highlighter: for ten results
+        # of an expanded query it took 11 ms where the default (unified) took 39 at 1k
+        # listings and 27 at 100k; both mark only words that match (bench/RESULTS.md).
+        return {**HIGHLIGHT_TAGS, "type": "plain", "encoder": "html", "fields": fields}
 
     @_unavailable_on_errors
     def text_search(self, kind: str, text: str, filters: Filters, *, size: int = 10,

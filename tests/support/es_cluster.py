@@ -17,8 +17,8 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from tests.support.processes import wait_until
 from tests.support.smtp_sink import free_port
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / ".ci" / "elasticsearch.sh"

@@ -31,22 +31,13 @@ import pytest
 import redis
 
 from tests.support.smtp_sink import SmtpSink, free_port
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = "indexing,matching,mail,celery"
 # The worker's INFO log: "Task digests.send_one[<id>] received", "... succeeded in 0.2s: 1",
 # "... retry: Retry in 1s: ...", "... raised unexpected: ...".
 _TASK_EVENT = re.compile(rb"Task ([\w.]+)\[([0-9a-f-]+)\] (received|succeeded|retry|raised)")
-
-
-def wait_until(condition, timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``condition`` until it is true or ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return bool(condition())
 
 
 def _tail(path: Path, lines: int = 60) -> str:
